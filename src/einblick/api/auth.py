@@ -1,0 +1,33 @@
+"""Bearer-token authentication: a token belongs to one broker and is read-write or read-only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.errors import HttpError
+from ninja.security import HttpBearer
+
+from einblick.brokers.models import ApiToken, hash_token
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        api_token = (
+            ApiToken.objects.select_related("broker")
+            .filter(key_hash=hash_token(token), revoked_at__isnull=True)
+            .first()
+        )
+        if api_token is None:
+            return None
+        if api_token.read_only and request.method not in SAFE_METHODS:
+            raise HttpError(403, "This token is read-only.")
+        now = timezone.now()
+        if api_token.last_used_at is None or now - api_token.last_used_at > TOUCH_EVERY:
+            ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+        request.broker = api_token.broker  # type: ignore[attr-defined]
+        return api_token

@@ -1,0 +1,373 @@
+"""The HTTP API v1 (api-v1.md): the NinjaAPI object, its error bodies and the portfolio routes."""
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from typing import Any, Literal
+
+from django.core.exceptions import RequestDataTooBig
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Path, Router, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
+from pydantic import BaseModel
+
+from einblick.api import schemas
+from einblick.api.auth import TokenAuth
+from einblick.brokers.models import EXTERNAL_ID_PATTERN, Broker
+from einblick.errors import DomainError, FieldError, Invalid, clean_message
+from einblick.portfolio import payloads
+from einblick.portfolio.importing import delete_object, import_batch, put_object
+from einblick.portfolio.models import Claim, Contract
+
+
+class _Renderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}
+
+
+api = NinjaAPI(
+    renderer=_Renderer(),
+    title="Einblick API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=TokenAuth(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    description="The contract between Einblick and the broker's back office (AMS).",
+)
+ERRORS: dict[int | str, Any] = {k: schemas.ErrorBody for k in (400, 401, 403, 404, 413, 422)}
+
+
+# --- error bodies: {"detail": "...", "errors": [{"loc": [...], "msg": "..."}]} -----------------
+
+
+def _error(
+    request: HttpRequest, status: int, detail: str, errors: list[dict[str, Any]] | None = None
+) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = []
+    for error in exc.errors:
+        loc = list(error.get("loc", ()))
+        if len(loc) > 1 and loc[0] == "body" and loc[1] == "body":
+            loc = ["body", *loc[2:]]
+        errors.append({"loc": loc, "msg": clean_message(error.get("msg", "invalid"))})
+    return _error(request, 422, "The request is invalid.", errors)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    if request.resolver_match and request.resolver_match.url_name == "import_batch":
+        errors = [schemas.import_error_item(error) for error in exc.errors]
+    else:
+        errors = [schemas.error_item(FieldError(("body", *error.loc), error.msg)) for error in exc.errors]
+    return _error(request, exc.status, exc.message, errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(request, 401, "A valid API token is required (Authorization: Bearer <token>).")
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, exc.message)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "Not found.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _error(request, 413, "The request body is too large.")
+
+
+# --- lists: ?limit=&cursor= → {"items": [...], "next": cursor | null} ----------------------------
+
+
+def _encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Invalid(
+            "The cursor is invalid.", [FieldError(("cursor",), "not a cursor of this list")]
+        ) from None
+
+
+def _page(
+    queryset: QuerySet[Any], key: str, limit: int, cursor: str | None, out: Callable[[Any], dict[str, Any]]
+) -> dict[str, Any]:
+    queryset = queryset.order_by(key)
+    if cursor:
+        queryset = queryset.filter(**{f"{key}__gt": _decode_cursor(cursor)})
+    rows = list(queryset[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [out(row) for row in rows],
+        "next": _encode_cursor(getattr(rows[-1], key)) if more else None,
+    }
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= 1000:
+        raise Invalid("The limit is out of range.", [FieldError(("limit",), "must be between 1 and 1000")])
+    return limit
+
+
+# --- the portfolio: one set of routes per entity -------------------------------------------------
+
+
+def _broker(request: HttpRequest) -> Broker:
+    return request.broker  # type: ignore[attr-defined]
+
+
+def _actor(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]
+
+
+ExternalId = Path(..., pattern=EXTERNAL_ID_PATTERN, description="The AMS's key: 1–64 of A-Z a-z 0-9 . _ : -")
+
+
+def _register(
+    router: Router,
+    *,
+    path: str,
+    section: str,
+    payload: type[BaseModel],
+    out_schema: type[schemas.Schema],
+    out: Callable[[Any], dict[str, Any]],
+    queryset: Callable[[Broker], QuerySet[Any]],
+    key: str = "external_id",
+    deletable: bool = True,
+) -> None:
+    """GET one, PUT (create 201 / replace 200) and DELETE (204) for an entity keyed by external id."""
+    tag = [path]
+
+    def read(request: HttpRequest, external_id: str = ExternalId) -> dict[str, Any]:
+        obj = queryset(_broker(request)).filter(**{key: external_id}).first()
+        if obj is None:
+            raise Http404
+        return out(obj)
+
+    def put(request: HttpRequest, body: payload, external_id: str = ExternalId) -> Status:  # type: ignore[valid-type]
+        outcome = put_object(
+            broker=_broker(request),
+            actor=_actor(request),
+            section=section,
+            external_id=external_id,
+            data=body,
+        )
+        return Status(201 if outcome == "created" else 200, read(request, external_id))
+
+    def delete(request: HttpRequest, external_id: str = ExternalId) -> Status:
+        if not delete_object(
+            broker=_broker(request), actor=_actor(request), section=section, external_id=external_id
+        ):
+            raise Http404
+        return Status(204, None)
+
+    name = section.rstrip("s") if section != "staff" else "staff_member"
+    for function, verb in ((read, "get"), (put, "put"), (delete, "delete")):
+        function.__name__ = f"{verb}_{name}"
+    router.get(f"/{path}/{{external_id}}", response={200: out_schema, **ERRORS}, tags=tag)(read)
+    router.put(f"/{path}/{{external_id}}", response={200: out_schema, 201: out_schema, **ERRORS}, tags=tag)(
+        put
+    )
+    if deletable:
+        router.delete(f"/{path}/{{external_id}}", response={204: None, **ERRORS}, tags=tag)(delete)
+
+
+def _contracts(broker: Broker) -> QuerySet[Contract]:
+    return broker.contracts.select_related("customer", "line").prefetch_related("risk_locations")
+
+
+def _claims(broker: Broker) -> QuerySet[Claim]:
+    return broker.claims.select_related("customer", "contract")
+
+
+portfolio = Router()
+_register(
+    portfolio,
+    path="customers",
+    section="customers",
+    payload=payloads.CustomerIn,
+    out_schema=schemas.CustomerOut,
+    out=schemas.customer_out,
+    queryset=lambda b: b.customers.all(),
+)
+_register(
+    portfolio,
+    path="contracts",
+    section="contracts",
+    payload=payloads.ContractIn,
+    out_schema=schemas.ContractOut,
+    out=schemas.contract_out,
+    queryset=_contracts,
+)
+_register(
+    portfolio,
+    path="claims",
+    section="claims",
+    payload=payloads.ClaimIn,
+    out_schema=schemas.ClaimOut,
+    out=schemas.claim_out,
+    queryset=_claims,
+)
+_register(
+    portfolio,
+    path="staff",
+    section="staff",
+    payload=payloads.StaffIn,
+    out_schema=schemas.StaffOut,
+    out=schemas.staff_out,
+    queryset=lambda b: b.staff.all(),
+)
+_register(
+    portfolio,
+    path="tariff-accounts",
+    section="tariff_accounts",
+    payload=payloads.TariffAccountIn,
+    out_schema=schemas.TariffAccountOut,
+    out=schemas.tariff_account_out,
+    queryset=lambda b: b.tariff_accounts.all(),
+)
+_register(
+    portfolio,
+    path="lines",
+    section="lines",
+    payload=payloads.LineIn,
+    key="code",
+    deletable=False,
+    out_schema=schemas.LineOut,
+    out=schemas.line_out,
+    queryset=lambda b: b.lines.all(),
+)
+
+
+class Page(schemas.Schema):
+    next: str | None
+
+
+class CustomerPage(Page):
+    items: list[schemas.CustomerOut]
+
+
+class ContractPage(Page):
+    items: list[schemas.ContractOut]
+
+
+class ClaimPage(Page):
+    items: list[schemas.ClaimOut]
+
+
+class StaffPage(Page):
+    items: list[schemas.StaffOut]
+
+
+class TariffAccountPage(Page):
+    items: list[schemas.TariffAccountOut]
+
+
+class LinePage(Page):
+    items: list[schemas.LineOut]
+
+
+@portfolio.get("/customers", response={200: CustomerPage, **ERRORS}, tags=["customers"])
+def list_customers(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+    return _page(_broker(request).customers.all(), "external_id", _limit(limit), cursor, schemas.customer_out)
+
+
+@portfolio.get("/contracts", response={200: ContractPage, **ERRORS}, tags=["contracts"])
+def list_contracts(
+    request: HttpRequest, customer: str | None = None, limit: int = 100, cursor: str | None = None
+) -> dict[str, Any]:
+    contracts = _contracts(_broker(request))
+    if customer is not None:
+        contracts = contracts.filter(customer__external_id=customer)
+    return _page(contracts, "external_id", _limit(limit), cursor, schemas.contract_out)
+
+
+@portfolio.get("/claims", response={200: ClaimPage, **ERRORS}, tags=["claims"])
+def list_claims(
+    request: HttpRequest,
+    customer: str | None = None,
+    contract: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    claims = _claims(_broker(request))
+    if customer is not None:
+        claims = claims.filter(customer__external_id=customer)
+    if contract is not None:
+        claims = claims.filter(contract__external_id=contract)
+    return _page(claims, "external_id", _limit(limit), cursor, schemas.claim_out)
+
+
+@portfolio.get("/staff", response={200: StaffPage, **ERRORS}, tags=["staff"])
+def list_staff(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+    return _page(_broker(request).staff.all(), "external_id", _limit(limit), cursor, schemas.staff_out)
+
+
+@portfolio.get("/tariff-accounts", response={200: TariffAccountPage, **ERRORS}, tags=["tariff-accounts"])
+def list_tariff_accounts(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+    accounts = _broker(request).tariff_accounts.all()
+    return _page(accounts, "external_id", _limit(limit), cursor, schemas.tariff_account_out)
+
+
+@portfolio.get("/lines", response={200: LinePage, **ERRORS}, tags=["lines"])
+def list_lines(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+    return _page(_broker(request).lines.all(), "code", _limit(limit), cursor, schemas.line_out)
+
+
+# --- the batch import ----------------------------------------------------------------------------
+
+
+class ImportBatch(schemas.Schema):
+    """The body of POST /import (documentation; the body is validated object by object)."""
+
+    staff: dict[str, payloads.StaffIn] = {}
+    lines: dict[str, payloads.LineIn] = {}
+    tariff_accounts: dict[str, payloads.TariffAccountIn] = {}
+    customers: dict[str, payloads.CustomerIn] = {}
+    contracts: dict[str, payloads.ContractIn] = {}
+    claims: dict[str, payloads.ClaimIn] = {}
+    delete: dict[Literal["customers", "contracts", "claims"], list[str]] = {}
+
+
+_IMPORT_SCHEMA = ImportBatch.model_json_schema(ref_template="#/components/schemas/{model}")
+_IMPORT_SCHEMA.pop("$defs", None)
+
+
+@portfolio.post(
+    "/import",
+    response={200: schemas.ImportResultOut, **ERRORS},
+    tags=["import"],
+    url_name="import_batch",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _IMPORT_SCHEMA}}}
+    },
+)
+def import_(request: HttpRequest, mode: Literal["atomic", "partial"] = "atomic") -> dict[str, Any]:
+    try:
+        data = json.loads(request.body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise HttpError(400, f"The body is not valid JSON: {exc}") from None
+    result = import_batch(broker=_broker(request), actor=_actor(request), data=data, mode=mode)
+    return schemas.import_result_out(result)
+
+
+api.add_router("/", portfolio)

@@ -1,0 +1,39 @@
+"""log_action(): the one way every write service records what it did and who did it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from einblick.audit.models import AuditEntry
+from einblick.brokers.models import ApiToken, Broker
+
+# Who acted: an API token, a user, or None for the command line / the system.
+Actor = Any
+
+
+def actor_fields(actor: Actor) -> dict[str, Any]:
+    if actor is None:
+        return {"actor_label": "system"}
+    if isinstance(actor, ApiToken):
+        return {"actor_token": actor, "actor_label": f"API token {actor.name}"}
+    return {"actor_user": actor, "actor_label": str(actor)}
+
+
+def log_action(
+    *,
+    broker: Broker,
+    actor: Actor,
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Record one change. `data` holds field names and counts, never personal or insurance data."""
+    return AuditEntry.objects.create(
+        broker=broker,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        data=data or {},
+        **actor_fields(actor),
+    )

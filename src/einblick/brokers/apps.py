@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BrokersConfig(AppConfig):
+    name = "einblick.brokers"
+    label = "brokers"

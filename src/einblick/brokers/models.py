@@ -1,0 +1,106 @@
+"""The tenant (broker), its staff members, tariff accounts and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# The AMS's own keys (api-v1.md "Conventions"): 1–64 characters of A-Z a-z 0-9 . _ : -
+EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+external_id_validator = RegexValidator(EXTERNAL_ID_PATTERN, _("1–64 characters of A-Z a-z 0-9 . _ : -"))
+
+
+class Broker(models.Model):
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("broker")
+        verbose_name_plural = _("brokers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Synced(models.Model):
+    """A row the AMS owns: scoped to a broker and keyed by the AMS's external id."""
+
+    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(_("external id"), max_length=64, validators=[external_id_validator])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class StaffRole(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    USER = "user", _("User")
+    NONE = "none", _("No access")
+
+
+class StaffMember(Synced):
+    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="staff")
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"), max_length=254)
+    phone = models.CharField(_("phone"), max_length=64, blank=True)
+    role = models.CharField(_("role"), max_length=8, choices=StaffRole.choices, default=StaffRole.USER)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
+        constraints = [
+            models.UniqueConstraint(fields=["broker", "external_id"], name="staff_unique_external_id"),
+            models.CheckConstraint(condition=models.Q(role__in=StaffRole.values), name="staff_role_valid"),
+        ]
+
+
+class TariffAccount(Synced):
+    """An account at a tariff calculator (the seed's con:center accounts)."""
+
+    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="tariff_accounts")
+    name = models.CharField(_("name"), max_length=200)
+    url = models.URLField(_("URL"), max_length=2000)
+
+    class Meta:
+        verbose_name = _("tariff account")
+        verbose_name_plural = _("tariff accounts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["broker", "external_id"], name="tariff_account_unique_external_id"
+            ),
+        ]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token of one broker. Only the SHA-256 of the token is stored."""
+
+    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(
+        _("prefix"), max_length=12, help_text=_("The first characters, to recognise it.")
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    read_only = models.BooleanField(_("read-only"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,71 @@
+"""Writes for brokers and their API tokens."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from einblick.audit.services import Actor, log_action
+from einblick.brokers.models import ApiToken, Broker, hash_token
+from einblick.errors import Conflict, FieldError, Invalid
+from einblick.portfolio.catalogue import DEFAULT_LINES
+from einblick.portfolio.models import Line
+
+TOKEN_PREFIX = "ebk_"  # noqa: S105 - a prefix, not a secret
+
+
+@transaction.atomic
+def create_broker(*, slug: str, name: str, actor: Actor = None) -> Broker:
+    """A new tenant with the default line catalogue."""
+    if Broker.objects.filter(slug=slug).exists():
+        raise Conflict(f"A broker with the slug {slug!r} exists already.", [FieldError(("slug",), "taken")])
+    broker = Broker(slug=slug, name=name)
+    try:
+        broker.full_clean()
+    except Exception as exc:  # ValidationError from the model's validators
+        raise Invalid("The broker is invalid.", [FieldError(("slug",), str(exc))]) from None
+    broker.save()
+    Line.objects.bulk_create(
+        [
+            Line(broker=broker, code=code, label=label, group=group, gdv=gdv)
+            for code, label, group, gdv in DEFAULT_LINES
+        ]
+    )
+    log_action(broker=broker, actor=actor, action="broker.created", object_type="broker", object_id=slug)
+    return broker
+
+
+@transaction.atomic
+def create_token(
+    *, broker: Broker, name: str, read_only: bool = False, actor: Actor = None
+) -> tuple[ApiToken, str]:
+    """A new API token. The clear token is returned once and never stored."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        broker=broker, name=name, prefix=secret[:10], key_hash=hash_token(secret), read_only=read_only
+    )
+    log_action(
+        broker=broker,
+        actor=actor,
+        action="api_token.created",
+        object_type="api_token",
+        object_id=token.prefix,
+        data={"read_only": read_only},
+    )
+    return token, secret
+
+
+@transaction.atomic
+def revoke_token(*, token: ApiToken, actor: Actor = None) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        log_action(
+            broker=token.broker,
+            actor=actor,
+            action="api_token.revoked",
+            object_type="api_token",
+            object_id=token.prefix,
+        )

@@ -1,0 +1,68 @@
+"""`einblick demo`: create (idempotently) the demo broker and print its logins."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from einblick.accounts.models import User
+from einblick.brokers.models import Broker
+from einblick.brokers.services import create_broker, create_token, revoke_token
+from einblick.demo.data import batch
+from einblick.portfolio.importing import import_batch
+
+SLUG = "muster"
+TOKEN_NAME = "Demo"  # noqa: S105 - the name, not the token
+
+
+class Command(BaseCommand):
+    help = "Create the demo broker Muster Makler GmbH (idempotent) and print fresh demo logins."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        with transaction.atomic():
+            broker = Broker.objects.filter(slug=SLUG).first() or create_broker(
+                slug=SLUG, name="Muster Makler GmbH"
+            )
+            result = import_batch(broker=broker, actor=None, data=batch())
+            operator_password = self._password("operator@einblick.example", superuser=True)
+            staff_password = self._password(
+                "max@muster-makler.example", first_name="Max", last_name="Betreuer"
+            )
+            for old in broker.api_tokens.filter(name=TOKEN_NAME, revoked_at__isnull=True):
+                revoke_token(token=old)
+            _, token = create_token(broker=broker, name=TOKEN_NAME)
+        created = sum(result.created.values())
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo broker {broker.name} is ready ({created} objects created).")
+        )
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    f"  Portal:        {settings.BASE_URL}/",
+                    f"  Operators:     {settings.BASE_URL}/admin/  operator@einblick.example / {operator_password}",
+                    f"  Staff admin:   max@muster-makler.example / {staff_password}",
+                    f"  API token:     {token}",
+                    f"  API docs:      {settings.BASE_URL}/api/v1/docs",
+                    f'  Try:           curl -H "Authorization: Bearer {token}" {settings.BASE_URL}/api/v1/customers',
+                    "",
+                    "  The passwords and the token are new on every run of `einblick demo`.",
+                    "",
+                ]
+            )
+        )
+
+    @staticmethod
+    def _password(email: str, *, superuser: bool = False, **names: str) -> str:
+        password = secrets.token_urlsafe(9)
+        user = User.objects.filter(email=email).first() or User(email=email, **names)
+        user.is_staff = user.is_superuser = superuser
+        user.set_password(password)
+        user.save()
+        return password

@@ -1,0 +1,520 @@
+"""The batch import (api-v1.md "Batch import"): the one write path for the AMS's portfolio.
+
+Every PUT of a single object is a batch of one, so a customer is judged and written the same way
+whichever door it comes through. A batch is applied section by section (staff, lines, tariff
+accounts, customers, contracts, claims, then deletions), each section with a constant number of
+queries per chunk of objects: existing rows are read by external id, compared field by field, and
+only new or changed rows are written. Re-sending a batch therefore writes nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+from pydantic import BaseModel, TypeAdapter
+from pydantic import ValidationError as PydanticError
+
+from einblick.audit.services import Actor, log_action
+from einblick.brokers.models import EXTERNAL_ID_PATTERN, Broker, StaffMember, TariffAccount
+from einblick.errors import ErrorList, FieldError, Invalid, TooLarge, clean_message
+from einblick.portfolio import payloads
+from einblick.portfolio.models import (
+    Claim,
+    ClaimStatusChange,
+    Contract,
+    Customer,
+    Line,
+    LineGroup,
+    RiskLocation,
+)
+
+Mode = Literal["atomic", "partial"]
+SECTIONS = ("staff", "lines", "tariff_accounts", "customers", "contracts", "claims")
+DELETABLE = ("customers", "contracts", "claims")
+CHUNK = 900  # ids per IN (...) clause, below SQLite's oldest parameter limit
+_ID = re.compile(EXTERNAL_ID_PATTERN)
+
+ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    "staff": TypeAdapter(payloads.StaffIn),
+    "lines": TypeAdapter(payloads.LineIn),
+    "tariff_accounts": TypeAdapter(payloads.TariffAccountIn),
+    "customers": TypeAdapter(payloads.CustomerIn),
+    "contracts": TypeAdapter(payloads.ContractIn),
+    "claims": TypeAdapter(payloads.ClaimIn),
+}
+MODELS: dict[str, type[models.Model]] = {
+    "staff": StaffMember,
+    "lines": Line,
+    "tariff_accounts": TariffAccount,
+    "customers": Customer,
+    "contracts": Contract,
+    "claims": Claim,
+}
+
+
+def _counts() -> dict[str, int]:
+    return dict.fromkeys(SECTIONS, 0)
+
+
+@dataclass
+class BatchResult:
+    created: dict[str, int] = field(default_factory=_counts)
+    updated: dict[str, int] = field(default_factory=_counts)
+    unchanged: dict[str, int] = field(default_factory=_counts)
+    deleted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DELETABLE, 0))
+    errors: list[FieldError] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(itertools.chain(self.created.values(), self.updated.values(), self.deleted.values()))
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        return {"created": self.created, "updated": self.updated, "deleted": self.deleted}
+
+
+def import_batch(*, broker: Broker, actor: Actor, data: Any, mode: Mode = "atomic") -> BatchResult:
+    """Apply a batch. Atomic mode raises Invalid listing every error and writes nothing;
+    partial mode applies every valid object and returns the rejected ones in `errors`."""
+    _check_shape(data)
+    with transaction.atomic():
+        result = _apply(broker, data, mode)
+        if mode == "atomic" and result.errors:
+            transaction.set_rollback(True)
+        elif result.changed:
+            log_action(broker=broker, actor=actor, action="portfolio.import", data=result.summary())
+    if mode == "atomic" and result.errors:
+        raise Invalid(f"The batch was not applied: {len(result.errors)} errors.", result.errors)
+    _refresh_statistics(result)
+    return result
+
+
+def put_object(
+    *, broker: Broker, actor: Actor, section: str, external_id: str, data: Any
+) -> Literal["created", "updated", "unchanged"]:
+    """Create or replace one object (PUT); raises Invalid with field-relative locations."""
+    with transaction.atomic():
+        result = _apply(broker, {section: {external_id: data}}, "atomic")
+        if result.errors:
+            errors = [FieldError(error.loc[2:], error.msg) for error in result.errors]
+            raise Invalid("The object was not saved.", errors)
+        outcome: Literal["created", "updated", "unchanged"] = (
+            "created" if result.created[section] else "updated" if result.updated[section] else "unchanged"
+        )
+        if outcome != "unchanged":
+            log_action(
+                broker=broker,
+                actor=actor,
+                action=f"{section}.{outcome}",
+                object_type=section,
+                object_id=external_id,
+            )
+    return outcome
+
+
+def delete_object(*, broker: Broker, actor: Actor, section: str, external_id: str) -> bool:
+    """Delete one object and what hangs on it; False when there was none."""
+    with transaction.atomic():
+        deleted, _ = MODELS[section]._default_manager.filter(broker=broker, external_id=external_id).delete()
+        if deleted:
+            log_action(
+                broker=broker,
+                actor=actor,
+                action=f"{section}.deleted",
+                object_type=section,
+                object_id=external_id,
+            )
+    return bool(deleted)
+
+
+# --- shape and size -----------------------------------------------------------------------------
+
+
+def _check_shape(data: Any) -> None:
+    if not isinstance(data, Mapping):
+        raise Invalid("The batch must be a JSON object.", [FieldError((), "must be a JSON object")])
+    errors = ErrorList()
+    count = 0
+    for key, value in data.items():
+        if key == "delete":
+            if not isinstance(value, Mapping):
+                errors.add("delete", msg="must be an object of lists")
+                continue
+            for entity, ids in value.items():
+                if entity not in DELETABLE:
+                    errors.add("delete", entity, msg=f"unknown section; use {', '.join(DELETABLE)}")
+                elif not isinstance(ids, list):
+                    errors.add("delete", entity, msg="must be a list of external ids")
+                else:
+                    count += len(ids)
+        elif key not in SECTIONS:
+            errors.add(key, msg=f"unknown section; use {', '.join((*SECTIONS, 'delete'))}")
+        elif not isinstance(value, Mapping):
+            errors.add(key, msg="must be an object mapping external ids to objects")
+        else:
+            count += len(value)
+    if count > settings.IMPORT_MAX_OBJECTS:
+        raise TooLarge(f"A batch holds at most {settings.IMPORT_MAX_OBJECTS} objects; this one has {count}.")
+    if errors:
+        raise Invalid("The batch is not of the import shape.", errors.items)
+
+
+def _refresh_statistics(result: BatchResult) -> None:
+    """Keep the query planner's statistics current after large imports (SQLite has no autovacuum)."""
+    if connection.vendor == "sqlite" and sum(result.created.values()) >= 1000:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize")
+
+
+# --- applying -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Batch:
+    broker: Broker
+    result: BatchResult
+    now: Any
+    errors: ErrorList = field(default_factory=ErrorList)
+    rejected: dict[str, set[str]] = field(default_factory=lambda: {s: set() for s in SECTIONS})
+
+    def reject(self, section: str, external_id: str, *loc: str | int, msg: str) -> None:
+        self.errors.add(section, external_id, *loc, msg=msg)
+        self.rejected[section].add(external_id)
+
+    def missing(self, section: str, external_id: str) -> str:
+        noun = {"customers": "customer", "contracts": "contract"}[section]
+        if external_id in self.rejected[section]:
+            return f"{noun} {external_id} was rejected in this batch"
+        return f"{noun} {external_id} does not exist"
+
+
+def _apply(broker: Broker, data: Mapping[str, Any], mode: Mode) -> BatchResult:
+    batch = _Batch(broker=broker, result=BatchResult(), now=timezone.now())
+    for section in SECTIONS:
+        objects = data.get(section)
+        if objects:
+            valid = _validate(batch, section, objects)
+            _SECTION_WRITERS[section](batch, valid, data)
+    if data.get("delete"):
+        _delete(batch, data["delete"])
+    batch.result.errors = batch.errors.items
+    return batch.result
+
+
+def _validate(batch: _Batch, section: str, objects: Mapping[str, Any]) -> dict[str, BaseModel]:
+    adapter = ADAPTERS[section]
+    valid: dict[str, BaseModel] = {}
+    for external_id, raw in objects.items():
+        if not _ID.match(external_id):
+            batch.reject(
+                section, external_id, msg="external id must be 1–64 characters of A-Z a-z 0-9 . _ : -"
+            )
+            continue
+        if isinstance(raw, BaseModel):
+            valid[external_id] = raw
+            continue
+        try:
+            valid[external_id] = adapter.validate_python(raw)
+        except PydanticError as exc:
+            for error in exc.errors(include_url=False, include_context=False, include_input=False):
+                batch.reject(section, external_id, *error["loc"], msg=clean_message(error["msg"]))
+    return valid
+
+
+def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, CHUNK)):
+        yield chunk
+
+
+def _pks(
+    broker: Broker, model: type[models.Model], external_ids: Iterable[str], *extra: str
+) -> dict[str, Any]:
+    """external id → pk (or (pk, *extra) when extra fields are named), read in chunks."""
+    found: dict[str, Any] = {}
+    for chunk in _chunks(set(external_ids)):
+        rows = model._default_manager.filter(broker=broker, external_id__in=chunk).values_list(
+            "external_id", "pk", *extra
+        )
+        for external_id, *rest in rows:
+            found[external_id] = rest[0] if not extra else tuple(rest)
+    return found
+
+
+def _sync(
+    batch: _Batch,
+    section: str,
+    rows: dict[str, dict[str, Any]],
+    *,
+    key: str = "external_id",
+    children: dict[str, list[tuple[Any, ...]]] | None = None,
+    load_children: Any = None,
+) -> tuple[dict[str, int], dict[str, tuple[int, dict[str, Any]]]]:
+    """Create new rows, update changed ones, count the rest as unchanged.
+
+    Returns the created (external id → pk) and the updated (external id → (pk, old values))."""
+    model = MODELS[section]
+    result = batch.result
+    if not rows:
+        return {}, {}
+    fields = list(next(iter(rows.values())))
+    existing: dict[str, tuple[int, tuple[Any, ...]]] = {}
+    for chunk in _chunks(rows):
+        lookup = model._default_manager.filter(broker=batch.broker, **{f"{key}__in": chunk})
+        for pk, ext, *values in lookup.values_list("pk", key, *fields):
+            existing[ext] = (pk, tuple(values))
+    old_children = load_children([pk for pk, _ in existing.values()]) if load_children and existing else {}
+
+    new: list[models.Model] = []
+    changed: list[models.Model] = []
+    updated: dict[str, tuple[int, dict[str, Any]]] = {}
+    for ext, row in rows.items():
+        found = existing.get(ext)
+        if found is None:
+            new.append(model(broker=batch.broker, **{key: ext}, **row))
+            continue
+        pk, values = found
+        same = values == tuple(row.values())
+        if children is not None:
+            same = same and old_children.get(pk, []) == children[ext]
+        if same:
+            result.unchanged[section] += 1
+            continue
+        changed.append(model(pk=pk, broker=batch.broker, **{key: ext}, updated_at=batch.now, **row))
+        updated[ext] = (pk, dict(zip(fields, values, strict=True)))
+    model._default_manager.bulk_create(new, batch_size=500)
+    if changed:
+        model._default_manager.bulk_update(changed, [*fields, "updated_at"], batch_size=250)
+    result.created[section] += len(new)
+    result.updated[section] += len(changed)
+    return {getattr(obj, key): obj.pk for obj in new}, updated
+
+
+def _write_staff(batch: _Batch, valid: dict[str, Any], data: Mapping[str, Any]) -> None:
+    rows = {
+        ext: {"name": p.name, "email": p.email, "phone": p.phone, "role": p.role} for ext, p in valid.items()
+    }
+    _sync(batch, "staff", rows)
+
+
+def _write_lines(batch: _Batch, valid: dict[str, Any], data: Mapping[str, Any]) -> None:
+    rows = {code: {"label": p.label, "group": p.group, "gdv": p.gdv} for code, p in valid.items()}
+    _sync(batch, "lines", rows, key="code")
+
+
+def _write_tariff_accounts(batch: _Batch, valid: dict[str, Any], data: Mapping[str, Any]) -> None:
+    _sync(batch, "tariff_accounts", {ext: {"name": p.name, "url": p.url} for ext, p in valid.items()})
+
+
+def _write_customers(batch: _Batch, valid: dict[str, Any], data: Mapping[str, Any]) -> None:
+    rows = {}
+    for ext, p in valid.items():
+        if p.kind == "person" and not p.last_name:
+            batch.reject("customers", ext, "last_name", msg="a person needs a last name")
+            continue
+        if p.kind == "company" and not p.company_name:
+            batch.reject("customers", ext, "company_name", msg="a company needs a company name")
+            continue
+        address = p.address or payloads.AddressIn()
+        rows[ext] = {
+            "kind": p.kind,
+            "salutation": p.salutation,
+            "first_name": p.first_name,
+            "last_name": p.last_name,
+            "company_name": p.company_name,
+            "birth_date": p.birth_date,
+            "emails": p.emails,
+            "phone": p.phone,
+            "intermediary": p.intermediary,
+            "street": address.street,
+            "zip": address.zip,
+            "city": address.city,
+            "country": address.country,
+        }
+    _sync(batch, "customers", rows)
+
+
+def _line_pks(batch: _Batch, codes: set[str]) -> dict[str, int]:
+    """The catalogue's pks for these codes; unknown codes from the AMS are registered, never rejected."""
+    known = dict(Line.objects.filter(broker=batch.broker, code__in=codes).values_list("code", "pk"))
+    unknown = sorted(codes - known.keys())
+    if unknown:
+        Line.objects.bulk_create(
+            [Line(broker=batch.broker, code=code, label=code, group=LineGroup.SONSTIGES) for code in unknown]
+        )
+        known.update(Line.objects.filter(broker=batch.broker, code__in=unknown).values_list("code", "pk"))
+        batch.result.created["lines"] += len(unknown)
+    return known
+
+
+def _load_risk_locations(contract_pks: list[int]) -> dict[int, list[tuple[Any, ...]]]:
+    found: dict[int, list[tuple[Any, ...]]] = {}
+    for chunk in _chunks(contract_pks):
+        rows = RiskLocation.objects.filter(contract_id__in=chunk).order_by("contract_id", "position")
+        for contract_id, *values in rows.values_list(
+            "contract_id", "label", "street", "zip", "city", "country"
+        ):
+            found.setdefault(contract_id, []).append(tuple(values))
+    return found
+
+
+def _write_contracts(batch: _Batch, valid: dict[str, Any], data: Mapping[str, Any]) -> None:
+    customers = _pks(batch.broker, Customer, (p.customer for p in valid.values()))
+    for ext in [ext for ext, p in valid.items() if p.customer not in customers]:
+        batch.reject("contracts", ext, "customer", msg=batch.missing("customers", valid.pop(ext).customer))
+    _refuse_moves_that_strand_claims(batch, valid, customers, data.get("claims") or {})
+    lines = _line_pks(batch, {p.line for p in valid.values()})
+    rows, locations = {}, {}
+    for ext, p in valid.items():
+        rows[ext] = {
+            "customer_id": customers[p.customer],
+            "number": p.number,
+            "line_id": lines[p.line],
+            "insurer": p.insurer,
+            "product": p.product,
+            "risk": p.risk,
+            "status": p.status,
+            "offer_date": p.offer_date,
+            "application_date": p.application_date,
+            "document_date": p.document_date,
+            "start_date": p.start_date,
+            "end_date": p.end_date,
+            "premium": p.premium,
+            "payment_interval": p.payment_interval,
+            "intermediary": p.intermediary,
+        }
+        locations[ext] = [(r.label, r.street, r.zip, r.city, r.country) for r in p.risk_locations]
+    created, updated = _sync(batch, "contracts", rows, children=locations, load_children=_load_risk_locations)
+    changed = {**created, **{ext: pk for ext, (pk, _) in updated.items()}}
+    for chunk in _chunks(pk for pk, _ in updated.values()):
+        RiskLocation.objects.filter(contract_id__in=chunk).delete()
+    RiskLocation.objects.bulk_create(
+        [
+            RiskLocation(
+                broker=batch.broker,
+                contract_id=pk,
+                position=position,
+                label=label,
+                street=street,
+                zip=zip_code,
+                city=city,
+                country=country,
+            )
+            for ext, pk in changed.items()
+            for position, (label, street, zip_code, city, country) in enumerate(locations[ext])
+        ],
+        batch_size=500,
+    )
+
+
+def _refuse_moves_that_strand_claims(
+    batch: _Batch, valid: dict[str, Any], customers: dict[str, int], claims_in_batch: Mapping[str, Any]
+) -> None:
+    """A contract may change its customer only if none of its claims would be left with the old one."""
+    current = _pks(batch.broker, Contract, valid, "customer_id")
+    moving = {
+        ext: pk for ext, (pk, customer_id) in current.items() if customers[valid[ext].customer] != customer_id
+    }
+    if not moving:
+        return
+    stranded = Claim.objects.filter(broker=batch.broker, contract_id__in=moving.values()).values_list(
+        "external_id", "contract__external_id"
+    )
+    for claim_ext, contract_ext in stranded:
+        if contract_ext not in valid:
+            continue
+        follows = claims_in_batch.get(claim_ext)
+        new_customer = valid[contract_ext].customer
+        if isinstance(follows, Mapping) and follows.get("customer") == new_customer:
+            continue
+        if isinstance(follows, BaseModel) and getattr(follows, "customer", None) == new_customer:
+            continue
+        valid.pop(contract_ext)
+        batch.reject(
+            "contracts",
+            contract_ext,
+            "customer",
+            msg=f"the contract has claims of its current customer (e.g. {claim_ext}); move or delete them too",
+        )
+
+
+def _write_claims(batch: _Batch, valid: dict[str, Any], data: Mapping[str, Any]) -> None:
+    customers = _pks(batch.broker, Customer, (p.customer for p in valid.values()))
+    contracts = _pks(
+        batch.broker, Contract, (p.contract for p in valid.values() if p.contract), "customer_id"
+    )
+    rows = {}
+    for ext, p in valid.items():
+        if p.customer not in customers:
+            batch.reject("claims", ext, "customer", msg=batch.missing("customers", p.customer))
+            continue
+        contract_id = None
+        if p.contract:
+            if p.contract not in contracts:
+                batch.reject("claims", ext, "contract", msg=batch.missing("contracts", p.contract))
+                continue
+            contract_id, contract_customer = contracts[p.contract]
+            if contract_customer != customers[p.customer]:
+                batch.reject(
+                    "claims", ext, "contract", msg=f"contract {p.contract} belongs to another customer"
+                )
+                continue
+        rows[ext] = {
+            "customer_id": customers[p.customer],
+            "contract_id": contract_id,
+            "number": p.number,
+            "loss_date": p.loss_date,
+            "status": p.status,
+            "description": p.description,
+            "amount_reserved": p.amount_reserved,
+            "amount_paid": p.amount_paid,
+        }
+    created, updated = _sync(batch, "claims", rows)
+    steps = [(pk, rows[ext]["status"]) for ext, pk in created.items()]
+    steps += [
+        (pk, rows[ext]["status"])
+        for ext, (pk, old) in updated.items()
+        if old["status"] != rows[ext]["status"]
+    ]
+    ClaimStatusChange.objects.bulk_create(
+        [
+            ClaimStatusChange(broker=batch.broker, claim_id=pk, status=status, changed_at=batch.now)
+            for pk, status in steps
+        ],
+        batch_size=500,
+    )
+
+
+_SECTION_WRITERS = {
+    "staff": _write_staff,
+    "lines": _write_lines,
+    "tariff_accounts": _write_tariff_accounts,
+    "customers": _write_customers,
+    "contracts": _write_contracts,
+    "claims": _write_claims,
+}
+
+
+def _delete(batch: _Batch, deletions: Mapping[str, list[Any]]) -> None:
+    for section in DELETABLE:
+        ids = []
+        for position, ext in enumerate(deletions.get(section) or []):
+            if isinstance(ext, str) and _ID.match(ext):
+                ids.append(ext)
+            else:
+                batch.errors.add("delete", section, position, msg="must be an external id")
+        for chunk in _chunks(ids):
+            pks = list(
+                MODELS[section]
+                ._default_manager.filter(broker=batch.broker, external_id__in=chunk)
+                .values_list("pk", flat=True)
+            )
+            if pks:
+                MODELS[section]._default_manager.filter(pk__in=pks).delete()
+                batch.result.deleted[section] += len(pks)

@@ -1,0 +1,152 @@
+"""Shared fixtures: brokers, API tokens and clients, and the strictness every test runs under."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from einblick.brokers.models import Broker
+from einblick.brokers.services import create_broker, create_token
+
+
+class Api:
+    """A JSON client for /api/v1 with one bearer token."""
+
+    def __init__(self, token: str | None) -> None:
+        self.client = Client()
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def call(
+        self, method: str, path: str, body: Any = None, *, raw: bytes | str | None = None, **params: Any
+    ):
+        url = "/api/v1" + path
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        kwargs: dict[str, Any] = {"headers": self.headers, "content_type": "application/json"}
+        if method == "get":
+            return self.client.get(url, params, headers=self.headers)
+        if params:
+            url += "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        return getattr(self.client, method)(url, data, **kwargs)
+
+    def get(self, path: str, **params: Any):
+        return self.call("get", path, **params)
+
+    def put(self, path: str, body: Any = None, **kwargs: Any):
+        return self.call("put", path, body, **kwargs)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any):
+        return self.call("post", path, body, **kwargs)
+
+    def delete(self, path: str):
+        return self.call("delete", path)
+
+
+@pytest.fixture
+def broker(db) -> Broker:
+    return create_broker(slug="muster", name="Muster Makler GmbH")
+
+
+@pytest.fixture
+def other_broker(db) -> Broker:
+    return create_broker(slug="andere", name="Andere Makler AG")
+
+
+@pytest.fixture
+def api(broker: Broker) -> Api:
+    _, token = create_token(broker=broker, name="AMS")
+    return Api(token)
+
+
+@pytest.fixture
+def read_only_api(broker: Broker) -> Api:
+    _, token = create_token(broker=broker, name="Reporting", read_only=True)
+    return Api(token)
+
+
+@pytest.fixture
+def other_api(other_broker: Broker) -> Api:
+    _, token = create_token(broker=other_broker, name="AMS")
+    return Api(token)
+
+
+@pytest.fixture
+def anonymous(db) -> Api:
+    return Api(None)
+
+
+CUSTOMER = {
+    "kind": "person",
+    "salutation": "Frau",
+    "first_name": "Klara",
+    "last_name": "Muster",
+    "company_name": None,
+    "birth_date": "1984-03-02",
+    "emails": ["klara.muster@example.org"],
+    "phone": "+49 89 1234567",
+    "intermediary": None,
+    "address": {"street": "Musterweg 1", "zip": "80331", "city": "München", "country": "DE"},
+}
+CONTRACT = {
+    "customer": "K-1001",
+    "number": "HR-4711",
+    "line": "HRV",
+    "insurer": "Beispiel Versicherung AG",
+    "product": "Hausrat Komfort",
+    "risk": "Wohnung Musterweg 1",
+    "status": "EIGEN",
+    "offer_date": None,
+    "application_date": "2023-12-01",
+    "document_date": "2024-01-10",
+    "start_date": "2024-01-01",
+    "end_date": None,
+    "premium": "12.50",
+    "payment_interval": "monthly",
+    "intermediary": None,
+    "risk_locations": [
+        {"label": "Wohnung", "street": "Musterweg 1", "zip": "80331", "city": "München", "country": "DE"}
+    ],
+}
+CLAIM = {
+    "customer": "K-1001",
+    "contract": "V-2001",
+    "number": "S-2024-17",
+    "loss_date": "2024-05-03",
+    "status": "open",
+    "description": "Leitungswasserschaden Küche",
+    "amount_reserved": "2500.00",
+    "amount_paid": None,
+}
+
+
+@pytest.fixture
+def sample() -> dict[str, dict[str, Any]]:
+    """Fresh copies of the api-v1.md examples."""
+    return json.loads(json.dumps({"customer": CUSTOMER, "contract": CONTRACT, "claim": CLAIM}))
+
+
+@pytest.fixture(autouse=True)
+def _no_logged_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Strictness: a test fails when anything logs an ERROR (a 500 logs one)."""
+    caplog.set_level(logging.WARNING)
+    yield
+    errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
+    assert not errors, f"logged errors: {[r.getMessage() for r in errors]}"
+
+
+class _InvalidVariable(str):
+    def __mod__(self, name: object) -> str:
+        raise AssertionError(f"unknown template variable {name!r}")
+
+
+@pytest.fixture(autouse=True)
+def _strict_templates(settings) -> None:
+    """Strictness: an unknown template variable fails the test."""
+    templates = [dict(engine, OPTIONS=dict(engine.get("OPTIONS", {}))) for engine in settings.TEMPLATES]
+    for engine in templates:
+        engine["OPTIONS"]["string_if_invalid"] = _InvalidVariable("%s")
+    settings.TEMPLATES = templates
