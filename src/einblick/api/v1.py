@@ -2,10 +2,10 @@
 
 import base64
 import binascii
-import json
 from collections.abc import Callable
 from typing import Any, Literal
 
+import orjson
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -363,8 +363,8 @@ _IMPORT_SCHEMA.pop("$defs", None)
 )
 def import_(request: HttpRequest, mode: Literal["atomic", "partial"] = "atomic") -> dict[str, Any]:
     try:
-        data = json.loads(request.body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = orjson.loads(request.body)
+    except orjson.JSONDecodeError as exc:
         raise HttpError(400, f"The body is not valid JSON: {exc}") from None
     result = import_batch(broker=_broker(request), actor=_actor(request), data=data, mode=mode)
     return schemas.import_result_out(result)

@@ -33,6 +33,9 @@ class Synced(models.Model):
     external_id = models.CharField(_("external id"), max_length=64, validators=[external_id_validator])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The fingerprint of the AMS's object as last imported, so that a re-sent unchanged object costs
+    # no validation. Every write that does not come from the import must reset it to "".
+    sync_hash = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     class Meta:
         abstract = True
@@ -48,7 +51,7 @@ class StaffRole(models.TextChoices):
 
 
 class StaffMember(Synced):
-    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="staff")
+    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="staff", db_index=False)
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail"), max_length=254)
     phone = models.CharField(_("phone"), max_length=64, blank=True)
@@ -66,7 +69,9 @@ class StaffMember(Synced):
 class TariffAccount(Synced):
     """An account at a tariff calculator (the seed's con:center accounts)."""
 
-    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="tariff_accounts")
+    broker = models.ForeignKey(
+        Broker, on_delete=models.CASCADE, related_name="tariff_accounts", db_index=False
+    )
     name = models.CharField(_("name"), max_length=200)
     url = models.URLField(_("URL"), max_length=2000)
 

@@ -23,7 +23,7 @@ class LineGroup(models.TextChoices):
 class Line(models.Model):
     """A line of business (Sparte) of one broker's catalogue, keyed by its code."""
 
-    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="lines")
+    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="lines", db_index=False)
     code = models.CharField(_("code"), max_length=64)
     label = models.CharField(_("label"), max_length=200)
     group = models.CharField(
@@ -32,6 +32,7 @@ class Line(models.Model):
     gdv = models.CharField(_("GDV code"), max_length=3, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    sync_hash = models.CharField(max_length=32, blank=True, default="", editable=False)  # see Synced
 
     class Meta:
         verbose_name = _("line of business")
@@ -51,7 +52,7 @@ class CustomerKind(models.TextChoices):
 
 
 class Customer(Synced):
-    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="customers")
+    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="customers", db_index=False)
     kind = models.CharField(_("kind"), max_length=8, choices=CustomerKind.choices)
     salutation = models.CharField(_("salutation"), max_length=50, blank=True)
     first_name = models.CharField(_("first name"), max_length=200, blank=True)
@@ -113,7 +114,7 @@ class ContractSource(models.TextChoices):
 
 
 class Contract(Synced):
-    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="contracts")
+    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="contracts", db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contracts")
     number = models.CharField(_("policy number"), max_length=100, blank=True)
     line = models.ForeignKey(Line, on_delete=models.PROTECT, related_name="contracts")
@@ -187,7 +188,7 @@ class ClaimStatus(models.TextChoices):
 
 
 class Claim(Synced):
-    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="claims")
+    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="claims", db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="claims")
     # Deleting a contract deletes its claims: a claim left without its contract would otherwise
     # become a "claim on the customer" and be shown where the contract was hidden (visibility.md §3).

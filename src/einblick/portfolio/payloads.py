@@ -7,6 +7,7 @@ claim's contract belonging to its customer) live in the import service.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -17,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from einblick.brokers.models import EXTERNAL_ID_PATTERN
 
 ExternalId = Annotated[str, StringConstraints(pattern=EXTERNAL_ID_PATTERN)]
-READ_ONLY_FIELDS = ("external_id", "code", "created_at", "updated_at", "source")
+READ_ONLY_FIELDS = frozenset({"external_id", "code", "created_at", "updated_at", "source"})
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONEY = re.compile(r"^\d{1,10}(\.\d{1,2})?$")
@@ -59,42 +60,56 @@ def _money(value: Any) -> Any:
     return amount.quantize(_CENT)
 
 
-def _text_or_empty(value: Any) -> Any:
-    return "" if value is None else value
-
-
 Date = Annotated[date | None, BeforeValidator(_date)]
 Money = Annotated[Decimal | None, BeforeValidator(_money)]
 
 
-_Empty = BeforeValidator(_text_or_empty)
-Text50 = Annotated[str, _Empty, StringConstraints(max_length=50, strip_whitespace=True)]
-Text64 = Annotated[str, _Empty, StringConstraints(max_length=64, strip_whitespace=True)]
-Text100 = Annotated[str, _Empty, StringConstraints(max_length=100, strip_whitespace=True)]
-Text200 = Annotated[str, _Empty, StringConstraints(max_length=200, strip_whitespace=True)]
-Text500 = Annotated[str, _Empty, StringConstraints(max_length=500, strip_whitespace=True)]
-LongText = Annotated[str, _Empty, StringConstraints(max_length=10_000, strip_whitespace=True)]
+_Empty = "text"  # marks optional text: null becomes "" (see Part)
+Text50 = Annotated[str | None, _Empty, StringConstraints(max_length=50, strip_whitespace=True)]
+Text64 = Annotated[str | None, _Empty, StringConstraints(max_length=64, strip_whitespace=True)]
+Text100 = Annotated[str | None, _Empty, StringConstraints(max_length=100, strip_whitespace=True)]
+Text200 = Annotated[str | None, _Empty, StringConstraints(max_length=200, strip_whitespace=True)]
+Text500 = Annotated[str | None, _Empty, StringConstraints(max_length=500, strip_whitespace=True)]
+LongText = Annotated[str | None, _Empty, StringConstraints(max_length=10_000, strip_whitespace=True)]
 
 
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Country = Annotated[str, _Empty, StringConstraints(pattern=r"^([A-Z]{2})?$")]
-Zip = Annotated[str, _Empty, StringConstraints(max_length=16, strip_whitespace=True)]
+Country = Annotated[str | None, _Empty, StringConstraints(pattern=r"^([A-Z]{2})?$")]
+Zip = Annotated[str | None, _Empty, StringConstraints(max_length=16, strip_whitespace=True)]
 
 
-class Payload(BaseModel):
-    """Unknown fields are refused (they are usually typos); read-only fields of a GET are ignored."""
+class Part(BaseModel):
+    """Unknown fields are refused: they are usually typos. Empty text is stored as "" (null is
+    accepted for it); one check per object rather than one per field keeps the import fast."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="after")
+    def _empty_text(self) -> Any:
+        for name in _text_fields(type(self)):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, "")
+        return self
+
+
+@functools.cache
+def _text_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(name for name, info in model.model_fields.items() if _Empty in info.metadata)
+
+
+class Payload(Part):
+    """A whole object as PUT. The read-only fields of a GET answer are ignored, so what a GET
+    returns can be sent back as it is."""
 
     @model_validator(mode="before")
     @classmethod
     def _drop_read_only(cls, data: Any) -> Any:
-        if isinstance(data, dict) and any(key in data for key in READ_ONLY_FIELDS):
+        if isinstance(data, dict) and not READ_ONLY_FIELDS.isdisjoint(data):
             return {key: value for key, value in data.items() if key not in READ_ONLY_FIELDS}
         return data
 
 
-class AddressIn(Payload):
+class AddressIn(Part):
     street: Text200 = ""
     zip: Zip = ""
     city: Text200 = ""
