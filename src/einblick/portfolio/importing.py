@@ -302,7 +302,7 @@ def _insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     fields = [by_attname[name] for name in names]
     columns = list(zip(names, [_adapter(f) for f in fields], strict=True))
     quote = connection.ops.quote_name
-    table = f"{quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
+    table = f"{quote(model._meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)})"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
