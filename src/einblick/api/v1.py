@@ -9,14 +9,15 @@ import orjson
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Path, Router, Status
+from django.shortcuts import get_object_or_404
+from ninja import NinjaAPI, Path, Query, Router, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 from pydantic import BaseModel
 
 from einblick.api import schemas
 from einblick.api.auth import TokenAuth
-from einblick.brokers.models import EXTERNAL_ID_PATTERN, Broker
+from einblick.brokers.models import EXTERNAL_ID_PATTERN, Broker, is_external_id
 from einblick.errors import DomainError, FieldError, Invalid, clean_message
 from einblick.portfolio import payloads
 from einblick.portfolio.importing import delete_object, import_batch, put_object
@@ -65,7 +66,7 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     if request.resolver_match and request.resolver_match.url_name == "import_batch":
         errors = [schemas.import_error_item(error) for error in exc.errors]
     else:
-        errors = [schemas.error_item(FieldError(("body", *error.loc), error.msg)) for error in exc.errors]
+        errors = [schemas.error_item(error) for error in exc.errors]
     return _error(request, exc.status, exc.message, errors)
 
 
@@ -100,11 +101,15 @@ def _encode_cursor(key: str) -> str:
 
 def _decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        padded = (cursor + "=" * (-len(cursor) % 4)).encode("ascii")
+        key = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        key = ""
+    if not is_external_id(key):
         raise Invalid(
-            "The cursor is invalid.", [FieldError(("cursor",), "not a cursor of this list")]
-        ) from None
+            "The cursor is invalid.", [FieldError(("query", "cursor"), "not a cursor of this list")]
+        )
+    return key
 
 
 def _page(
@@ -124,7 +129,9 @@ def _page(
 
 def _limit(limit: int) -> int:
     if not 1 <= limit <= 1000:
-        raise Invalid("The limit is out of range.", [FieldError(("limit",), "must be between 1 and 1000")])
+        raise Invalid(
+            "The limit is out of range.", [FieldError(("query", "limit"), "must be between 1 and 1000")]
+        )
     return limit
 
 
@@ -151,26 +158,19 @@ def _register(
     out_schema: type[schemas.Schema],
     out: Callable[[Any], dict[str, Any]],
     queryset: Callable[[Broker], QuerySet[Any]],
-    key: str = "external_id",
     deletable: bool = True,
 ) -> None:
     """GET one, PUT (create 201 / replace 200) and DELETE (204) for an entity keyed by external id."""
     tag = [path]
 
     def read(request: HttpRequest, external_id: str = ExternalId) -> dict[str, Any]:
-        obj = queryset(_broker(request)).filter(**{key: external_id}).first()
+        obj = queryset(_broker(request)).filter(external_id=external_id).first()
         if obj is None:
             raise Http404
         return out(obj)
 
     def put(request: HttpRequest, body: payload, external_id: str = ExternalId) -> Status:  # type: ignore[valid-type]
-        outcome = put_object(
-            broker=_broker(request),
-            actor=_actor(request),
-            section=section,
-            external_id=external_id,
-            data=body,
-        )
+        outcome = _put(request, section, external_id, body)
         return Status(201 if outcome == "created" else 200, read(request, external_id))
 
     def delete(request: HttpRequest, external_id: str = ExternalId) -> Status:
@@ -189,6 +189,18 @@ def _register(
     )
     if deletable:
         router.delete(f"/{path}/{{external_id}}", response={204: None, **ERRORS}, tags=tag)(delete)
+
+
+def _put(request: HttpRequest, section: str, key: str, body: BaseModel) -> str:
+    """put_object, with its errors located in the request body."""
+    try:
+        return put_object(
+            broker=_broker(request), actor=_actor(request), section=section, external_id=key, data=body
+        )
+    except Invalid as exc:
+        raise Invalid(
+            exc.message, [FieldError(("body", *error.loc), error.msg) for error in exc.errors]
+        ) from None
 
 
 def _contracts(broker: Broker) -> QuerySet[Contract]:
@@ -245,17 +257,21 @@ _register(
     out=schemas.tariff_account_out,
     queryset=lambda b: b.tariff_accounts.all(),
 )
-_register(
-    portfolio,
-    path="lines",
-    section="lines",
-    payload=payloads.LineIn,
-    key="code",
-    deletable=False,
-    out_schema=schemas.LineOut,
-    out=schemas.line_out,
-    queryset=lambda b: b.lines.all(),
+FilterId = Query(None, pattern=EXTERNAL_ID_PATTERN, description="an external id")
+LineCode = Path(..., pattern=EXTERNAL_ID_PATTERN, description="The line's code, e.g. KFZ")
+
+
+@portfolio.get("/lines/{code}", response={200: schemas.LineOut, **ERRORS}, tags=["lines"])
+def get_line(request: HttpRequest, code: str = LineCode) -> dict[str, Any]:
+    return schemas.line_out(get_object_or_404(_broker(request).lines, code=code))
+
+
+@portfolio.put(
+    "/lines/{code}", response={200: schemas.LineOut, 201: schemas.LineOut, **ERRORS}, tags=["lines"]
 )
+def put_line(request: HttpRequest, body: payloads.LineIn, code: str = LineCode) -> Status:
+    outcome = _put(request, "lines", code, body)
+    return Status(201 if outcome == "created" else 200, get_line(request, code))
 
 
 class Page(schemas.Schema):
@@ -293,7 +309,7 @@ def list_customers(request: HttpRequest, limit: int = 100, cursor: str | None = 
 
 @portfolio.get("/contracts", response={200: ContractPage, **ERRORS}, tags=["contracts"])
 def list_contracts(
-    request: HttpRequest, customer: str | None = None, limit: int = 100, cursor: str | None = None
+    request: HttpRequest, customer: str | None = FilterId, limit: int = 100, cursor: str | None = None
 ) -> dict[str, Any]:
     contracts = _contracts(_broker(request))
     if customer is not None:
@@ -304,8 +320,8 @@ def list_contracts(
 @portfolio.get("/claims", response={200: ClaimPage, **ERRORS}, tags=["claims"])
 def list_claims(
     request: HttpRequest,
-    customer: str | None = None,
-    contract: str | None = None,
+    customer: str | None = FilterId,
+    contract: str | None = FilterId,
     limit: int = 100,
     cursor: str | None = None,
 ) -> dict[str, Any]:

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 # The AMS's own keys (api-v1.md "Conventions"): 1–64 characters of A-Z a-z 0-9 . _ : -
+# The pattern is for pydantic and OpenAPI (where $ ends the text); Python code uses is_external_id(),
+# because Python's $ also matches before a final newline.
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
-external_id_validator = RegexValidator(EXTERNAL_ID_PATTERN, _("1–64 characters of A-Z a-z 0-9 . _ : -"))
+_EXTERNAL_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+external_id_validator = RegexValidator(
+    r"^[A-Za-z0-9._:-]{1,64}\Z", _("1–64 characters of A-Z a-z 0-9 . _ : -")
+)
+
+
+def is_external_id(value: object) -> bool:
+    return isinstance(value, str) and _EXTERNAL_ID.fullmatch(value) is not None
 
 
 class Broker(models.Model):

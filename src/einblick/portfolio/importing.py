@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,7 +24,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from einblick.audit.services import Actor, log_action
-from einblick.brokers.models import EXTERNAL_ID_PATTERN, Broker, StaffMember, TariffAccount
+from einblick.brokers.models import Broker, StaffMember, TariffAccount, is_external_id
 from einblick.errors import ErrorList, FieldError, Invalid, TooLarge, clean_message
 from einblick.portfolio import payloads
 from einblick.portfolio.models import (
@@ -42,7 +41,6 @@ Mode = Literal["atomic", "partial"]
 SECTIONS = ("staff", "lines", "tariff_accounts", "customers", "contracts", "claims")
 DELETABLE = ("customers", "contracts", "claims")
 CHUNK = 900  # ids per IN (...) clause, below SQLite's oldest parameter limit
-_ID = re.compile(EXTERNAL_ID_PATTERN)
 
 ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "staff": TypeAdapter(payloads.StaffIn),
@@ -227,12 +225,18 @@ def _fingerprint(raw: Any) -> str:
 def _drop_unchanged(batch: _Batch, section: str, objects: Mapping[str, Any]) -> dict[str, Any]:
     """Objects sent exactly as they were last imported are unchanged: no validation, no comparison.
     A fingerprint is stored only by the import, so any other write makes the next import judge afresh."""
-    batch.hashes = {ext: _fingerprint(raw) for ext, raw in objects.items()}
+    keyed = {}
+    for ext, raw in objects.items():
+        if is_external_id(ext):
+            keyed[ext] = raw
+        else:
+            batch.reject(section, ext, msg="external id must be 1–64 characters of A-Z a-z 0-9 . _ : -")
+    batch.hashes = {ext: _fingerprint(raw) for ext, raw in keyed.items()}
     key = "code" if section == "lines" else "external_id"
-    stored = _pks(batch.broker, MODELS[section], objects, "sync_hash", key=key)
+    stored = _pks(batch.broker, MODELS[section], keyed, "sync_hash", key=key)
     batch.stored = {ext: pk for ext, (pk, _) in stored.items()}
     fresh = {}
-    for ext, raw in objects.items():
+    for ext, raw in keyed.items():
         found = stored.get(ext)
         if found and found[1] and found[1] == batch.hashes[ext]:
             batch.result.unchanged[section] += 1
@@ -245,11 +249,6 @@ def _validate(batch: _Batch, section: str, objects: Mapping[str, Any]) -> dict[s
     adapter = ADAPTERS[section]
     valid: dict[str, BaseModel] = {}
     for external_id, raw in objects.items():
-        if not _ID.match(external_id):
-            batch.reject(
-                section, external_id, msg="external id must be 1–64 characters of A-Z a-z 0-9 . _ : -"
-            )
-            continue
         if isinstance(raw, BaseModel):
             valid[external_id] = raw
             continue
@@ -592,7 +591,7 @@ def _delete(batch: _Batch, deletions: Mapping[str, list[Any]]) -> None:
     for section in DELETABLE:
         ids = []
         for position, ext in enumerate(deletions.get(section) or []):
-            if isinstance(ext, str) and _ID.match(ext):
+            if is_external_id(ext):
                 ids.append(ext)
             else:
                 batch.errors.add("delete", section, position, msg="must be an external id")

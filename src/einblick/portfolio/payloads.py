@@ -64,18 +64,32 @@ Date = Annotated[date | None, BeforeValidator(_date)]
 Money = Annotated[Decimal | None, BeforeValidator(_money)]
 
 
+_NO_NUL = r"^[^\x00]*$"  # PostgreSQL cannot store NUL characters in text
 _Empty = "text"  # marks optional text: null becomes "" (see Part)
-Text50 = Annotated[str | None, _Empty, StringConstraints(max_length=50, strip_whitespace=True)]
-Text64 = Annotated[str | None, _Empty, StringConstraints(max_length=64, strip_whitespace=True)]
-Text100 = Annotated[str | None, _Empty, StringConstraints(max_length=100, strip_whitespace=True)]
-Text200 = Annotated[str | None, _Empty, StringConstraints(max_length=200, strip_whitespace=True)]
-Text500 = Annotated[str | None, _Empty, StringConstraints(max_length=500, strip_whitespace=True)]
-LongText = Annotated[str | None, _Empty, StringConstraints(max_length=10_000, strip_whitespace=True)]
+Text50 = Annotated[
+    str | None, _Empty, StringConstraints(max_length=50, strip_whitespace=True, pattern=_NO_NUL)
+]
+Text64 = Annotated[
+    str | None, _Empty, StringConstraints(max_length=64, strip_whitespace=True, pattern=_NO_NUL)
+]
+Text100 = Annotated[
+    str | None, _Empty, StringConstraints(max_length=100, strip_whitespace=True, pattern=_NO_NUL)
+]
+Text200 = Annotated[
+    str | None, _Empty, StringConstraints(max_length=200, strip_whitespace=True, pattern=_NO_NUL)
+]
+Text500 = Annotated[
+    str | None, _Empty, StringConstraints(max_length=500, strip_whitespace=True, pattern=_NO_NUL)
+]
+LongText = Annotated[
+    str | None, _Empty, StringConstraints(max_length=10_000, strip_whitespace=True, pattern=_NO_NUL)
+]
 
 
-Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True, pattern=_NO_NUL)]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")]
 Country = Annotated[str | None, _Empty, StringConstraints(pattern=r"^([A-Z]{2})?$")]
-Zip = Annotated[str | None, _Empty, StringConstraints(max_length=16, strip_whitespace=True)]
+Zip = Annotated[str | None, _Empty, StringConstraints(max_length=16, strip_whitespace=True, pattern=_NO_NUL)]
 
 
 class Part(BaseModel):
@@ -166,14 +180,14 @@ class ClaimIn(Payload):
 
 
 class StaffIn(Payload):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    name: Name
     email: Email
     phone: Text64 = ""
     role: Literal["admin", "user", "none"] = "user"
 
 
 class LineIn(Payload):
-    label: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    label: Name
     group: Literal[
         "Wohnen", "Mobilität", "Haftung", "Gesundheit", "Vorsorge", "Recht", "Gewerbe", "Sonstiges"
     ] = "Sonstiges"
@@ -181,5 +195,5 @@ class LineIn(Payload):
 
 
 class TariffAccountIn(Payload):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s/$.?#][^\s]*$")]
+    name: Name
+    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s/$.?#\x00][^\s\x00]*$")]
