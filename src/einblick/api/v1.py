@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import orjson
 from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -85,6 +86,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "Not found.")
+
+
+@api.exception_handler(IntegrityError)
+def _conflict(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+    # Validation runs before every write, so this is a concurrent write of the same objects.
+    return _error(request, 409, "Another request changed the same objects at the same time; please retry.")
 
 
 @api.exception_handler(RequestDataTooBig)
