@@ -19,6 +19,7 @@ from typing import Any, Literal
 import orjson
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticError
@@ -458,7 +459,6 @@ def _write_contracts(batch: _Batch, valid: dict[str, Any], data: Mapping[str, An
     customers = _pks(batch.broker, Customer, (p.customer for p in valid.values()))
     for ext in [ext for ext, p in valid.items() if p.customer not in customers]:
         batch.reject("contracts", ext, "customer", msg=batch.missing("customers", valid.pop(ext).customer))
-    _refuse_moves_that_strand_claims(batch, valid, customers, data.get("claims") or {})
     lines = _line_pks(batch, {p.line for p in valid.values()})
     rows, locations = {}, {}
     for ext, p in valid.items():
@@ -481,6 +481,9 @@ def _write_contracts(batch: _Batch, valid: dict[str, Any], data: Mapping[str, An
         }
         locations[ext] = [tuple(getattr(r, name) for name in LOCATION_FIELDS) for r in p.risk_locations]
     created, updated = _sync(batch, "contracts", rows, children=locations, load_children=_load_risk_locations)
+    _move_claims_along(
+        batch, [pk for ext, (pk, old) in updated.items() if old["customer_id"] != rows[ext]["customer_id"]]
+    )
     changed = {**created, **{ext: pk for ext, (pk, _) in updated.items()}}
     for chunk in _chunks(pk for pk, _ in updated.values()):
         RiskLocation.objects.filter(contract_id__in=chunk).delete()
@@ -499,35 +502,15 @@ def _write_contracts(batch: _Batch, valid: dict[str, Any], data: Mapping[str, An
     )
 
 
-def _refuse_moves_that_strand_claims(
-    batch: _Batch, valid: dict[str, Any], customers: dict[str, int], claims_in_batch: Mapping[str, Any]
-) -> None:
-    """A contract may change its customer only if none of its claims would be left with the old one."""
-    current = _pks(batch.broker, Contract, valid, "customer_id")
-    moving = {
-        ext: pk for ext, (pk, customer_id) in current.items() if customers[valid[ext].customer] != customer_id
-    }
-    if not moving:
-        return
-    stranded = Claim.objects.filter(broker=batch.broker, contract_id__in=moving.values()).values_list(
-        "external_id", "contract__external_id"
-    )
-    for claim_ext, contract_ext in stranded:
-        if contract_ext not in valid:
-            continue
-        follows = claims_in_batch.get(claim_ext)
-        new_customer = valid[contract_ext].customer
-        if isinstance(follows, Mapping) and follows.get("customer") == new_customer:
-            continue
-        if isinstance(follows, BaseModel) and getattr(follows, "customer", None) == new_customer:
-            continue
-        valid.pop(contract_ext)
-        batch.reject(
-            "contracts",
-            contract_ext,
-            "customer",
-            msg=f"the contract has claims of its current customer (e.g. {claim_ext}); move or delete them too",
-        )
+def _move_claims_along(batch: _Batch, contract_pks: list[int]) -> None:
+    """A contract that moves to another customer takes its claims along: a claim always belongs to
+    the customer of its contract. Claims of the same batch are applied afterwards and win. The moved
+    claims lose their fingerprint (the AMS did not send them so), and are counted with the contract."""
+    new_customer = Contract.objects.filter(pk=OuterRef("contract_id")).values("customer_id")[:1]
+    for chunk in _chunks(contract_pks):
+        Claim.objects.filter(broker=batch.broker, contract_id__in=chunk).exclude(
+            customer_id=F("contract__customer_id")
+        ).update(customer_id=Subquery(new_customer), sync_hash="", updated_at=batch.now)
 
 
 def _write_claims(batch: _Batch, valid: dict[str, Any], data: Mapping[str, Any]) -> None:
