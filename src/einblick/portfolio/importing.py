@@ -84,7 +84,9 @@ class BatchResult:
 def import_batch(*, broker: Broker, actor: Actor, data: Any, mode: Mode = "atomic") -> BatchResult:
     """Apply a batch. Atomic mode raises Invalid listing every error and writes nothing;
     partial mode applies every valid object and returns the rejected ones in `errors`."""
-    _check_shape(data)
+    count = check_shape(data)
+    if count > settings.IMPORT_MAX_OBJECTS:
+        raise TooLarge(f"A batch holds at most {settings.IMPORT_MAX_OBJECTS} objects; this one has {count}.")
     with transaction.atomic():
         result = _apply(broker, data, mode)
         if mode == "atomic" and result.errors:
@@ -138,7 +140,8 @@ def delete_object(*, broker: Broker, actor: Actor, section: str, external_id: st
 # --- shape and size -----------------------------------------------------------------------------
 
 
-def _check_shape(data: Any) -> None:
+def check_shape(data: Any) -> int:
+    """Raise Invalid unless `data` is of the import shape; return how many objects it holds."""
     if not isinstance(data, Mapping):
         raise Invalid("The batch must be a JSON object.", [FieldError((), "must be a JSON object")])
     errors = ErrorList()
@@ -161,10 +164,9 @@ def _check_shape(data: Any) -> None:
             errors.add(key, msg="must be an object mapping external ids to objects")
         else:
             count += len(value)
-    if count > settings.IMPORT_MAX_OBJECTS:
-        raise TooLarge(f"A batch holds at most {settings.IMPORT_MAX_OBJECTS} objects; this one has {count}.")
     if errors:
         raise Invalid("The batch is not of the import shape.", errors.items)
+    return count
 
 
 def _refresh_statistics(result: BatchResult) -> None:

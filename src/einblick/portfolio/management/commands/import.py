@@ -13,7 +13,7 @@ from django.db import transaction
 
 from einblick.brokers.models import Broker
 from einblick.errors import DomainError, FieldError
-from einblick.portfolio.importing import DELETABLE, SECTIONS, BatchResult, import_batch
+from einblick.portfolio.importing import DELETABLE, SECTIONS, BatchResult, check_shape, import_batch
 
 CHUNK = 5_000
 
@@ -57,19 +57,14 @@ class Command(BaseCommand):
             data = json.loads(file.read_bytes())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise CommandError(f"Cannot read {file}: {exc}") from None
-        if not isinstance(data, dict):
-            raise CommandError("The file must hold a JSON object of the import shape.")
-        total = sum(len(v) for k, v in data.items() if k in SECTIONS and isinstance(v, dict))
-        total += sum(len(v) for v in (data.get("delete") or {}).values() if isinstance(v, list))
         results: list[BatchResult] = []
         done = 0
         try:
+            total = check_shape(data)
             with transaction.atomic():  # in atomic mode, one failing chunk undoes the whole file
                 for chunk in split(data):
                     results.append(import_batch(broker=tenant, actor=None, data=chunk, mode=mode))  # type: ignore[arg-type]
-                    done += sum(len(v) for v in chunk.values() if isinstance(v, dict)) + sum(
-                        len(v) for v in (chunk.get("delete") or {}).values()
-                    )
+                    done += check_shape(chunk)
                     self._progress(done, total)
         except DomainError as exc:
             sys.stderr.write("\n")
@@ -101,5 +96,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{section:16}{row[0]:>10,}{row[1]:>10,}{row[2]:>10,}{deleted:>10,}")
         errors = [error for r in results for error in r.errors]
         if errors:
-            self.stdout.write(self.style.WARNING(f"{len(errors)} objects were rejected:"))
+            rejected = len({error.loc[:2] for error in errors})
+            self.stdout.write(self.style.WARNING(f"{rejected} objects were rejected ({len(errors)} errors):"))
             self._errors(errors)
