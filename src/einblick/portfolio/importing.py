@@ -282,13 +282,13 @@ def _pks(
     quote = connection.ops.quote_name
     columns = ", ".join(quote(name) for name in (key, "id", *extra))
     found: dict[str, Any] = {}
+    select = f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE broker_id = %s AND {quote(key)}"  # noqa: S608
     with connection.cursor() as cursor:
         for chunk in _chunks(set(external_ids)):
-            cursor.execute(
-                f"SELECT {columns} FROM {quote(model._meta.db_table)} "  # noqa: S608 - names from the models
-                f"WHERE broker_id = %s AND {quote(key)} IN ({', '.join(['%s'] * len(chunk))})",
-                [broker.pk, *chunk],
-            )
+            if connection.vendor == "postgresql":  # one array parameter, one plan
+                cursor.execute(f"{select} = ANY(%s)", [broker.pk, chunk])
+            else:
+                cursor.execute(f"{select} IN ({', '.join(['%s'] * len(chunk))})", [broker.pk, *chunk])
             for external_id, *rest in cursor.fetchall():
                 found[external_id] = rest[0] if not extra else tuple(rest)
     return found
