@@ -138,6 +138,15 @@ def _no_logged_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert not errors, f"logged errors: {[r.getMessage() for r in errors]}"
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings) -> None:
+    """Tests run without `collectstatic`: static URLs come from the finders, not a manifest."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 class _InvalidVariable(str):
     def __mod__(self, name: object) -> str:
         raise AssertionError(f"unknown template variable {name!r}")

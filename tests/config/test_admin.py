@@ -1,0 +1,54 @@
+"""The Django admin is for operators (superusers) only; it is not the broker's UI."""
+
+import pytest
+from django.test import Client
+
+from einblick.accounts.models import User
+
+
+@pytest.fixture
+def staff_user(db) -> User:
+    return User.objects.create_user("max@muster-makler.example", "a long demo password", is_staff=True)
+
+
+@pytest.fixture
+def operator(db) -> User:
+    return User.objects.create_superuser("operator@einblick.example", "a long demo password")
+
+
+def _client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_it_sends_anonymous_visitors_of_the_admin_to_its_login(db):
+    response = Client().get("/admin/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_it_keeps_staff_users_who_are_no_operators_out_of_the_admin(staff_user):
+    response = _client_for(staff_user).get("/admin/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_it_lets_operators_into_the_admin(operator):
+    response = _client_for(operator).get("/admin/")
+
+    assert response.status_code == 200
+    assert b"Einblick operators" in response.content
+
+
+def test_it_never_shows_token_hashes_in_the_admin(operator, broker):
+    from einblick.brokers.services import create_token
+
+    token, secret = create_token(broker=broker, name="AMS")
+    response = _client_for(operator).get(f"/admin/brokers/apitoken/{token.pk}/change/")
+
+    assert response.status_code == 200
+    assert token.key_hash.encode() not in response.content
+    assert secret.encode() not in response.content
