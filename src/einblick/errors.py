@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -54,5 +55,13 @@ class ErrorList:
 
 
 def clean_message(msg: str) -> str:
-    """Pydantic's "Value error, must be ..." reads better as "must be ..."."""
-    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    """Pydantic's "Value error, must be ..." reads better as "must be ...", and the names of our
+    classes ("... or instance of CustomerIn") mean nothing to the AMS."""
+    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return re.sub(r" or instance of \w+", "", msg)
+
+
+def is_unique_violation(exc: Exception) -> bool:
+    """Whether a database IntegrityError is a unique-key violation (PostgreSQL or SQLite)."""
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(exc)

@@ -52,3 +52,26 @@ def test_it_never_shows_token_hashes_in_the_admin(operator, broker):
     assert response.status_code == 200
     assert token.key_hash.encode() not in response.content
     assert secret.encode() not in response.content
+
+
+def test_it_resets_the_fingerprint_when_an_operator_edits_a_synced_row(operator, broker):
+    from einblick.brokers.models import StaffMember
+    from einblick.portfolio.importing import import_batch
+
+    staff = {"name": "Max Betreuer", "email": "max@muster-makler.example", "role": "admin"}
+    import_batch(broker=broker, actor=None, data={"staff": {"U-1": staff}})
+    member = StaffMember.objects.get(external_id="U-1")
+    assert member.sync_hash
+
+    response = _client_for(operator).post(
+        f"/admin/brokers/staffmember/{member.pk}/change/",
+        {"name": "Max Geändert", "email": "max@muster-makler.example", "phone": "", "role": "admin"},
+    )
+
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert (member.name, member.sync_hash, member.broker_id) == ("Max Geändert", "", broker.pk)
+    result = import_batch(broker=broker, actor=None, data={"staff": {"U-1": staff}})
+    assert result.updated["staff"] == 1  # the AMS's version wins again
+    member.refresh_from_db()
+    assert member.name == "Max Betreuer"

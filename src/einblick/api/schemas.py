@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.utils import timezone
 from ninja import Schema
 
 from einblick.brokers.models import StaffMember, TariffAccount
 from einblick.errors import FieldError
+from einblick.portfolio import payloads
 from einblick.portfolio.importing import BatchResult
 from einblick.portfolio.models import Claim, Contract, Customer, Line
 
@@ -121,6 +122,46 @@ class ImportResultOut(Schema):
     errors: list[ImportErrorItem]
 
 
+class Page(Schema):
+    next: str | None
+
+
+class CustomerPage(Page):
+    items: list[CustomerOut]
+
+
+class ContractPage(Page):
+    items: list[ContractOut]
+
+
+class ClaimPage(Page):
+    items: list[ClaimOut]
+
+
+class StaffPage(Page):
+    items: list[StaffOut]
+
+
+class TariffAccountPage(Page):
+    items: list[TariffAccountOut]
+
+
+class LinePage(Page):
+    items: list[LineOut]
+
+
+class ImportBatch(Schema):
+    """The body of POST /import (documentation; the body is validated object by object)."""
+
+    staff: dict[str, payloads.StaffIn] = {}
+    lines: dict[str, payloads.LineIn] = {}
+    tariff_accounts: dict[str, payloads.TariffAccountIn] = {}
+    customers: dict[str, payloads.CustomerIn] = {}
+    contracts: dict[str, payloads.ContractIn] = {}
+    claims: dict[str, payloads.ClaimIn] = {}
+    delete: dict[Literal["customers", "contracts", "claims"], list[str]] = {}
+
+
 def _opt(value: str) -> str | None:
     return value or None
 
@@ -225,7 +266,15 @@ def error_item(error: FieldError) -> dict[str, Any]:
 
 
 def import_error_item(error: FieldError) -> dict[str, Any]:
-    """An import error in both shapes: `loc` as everywhere, and entity / external_id / field."""
+    """An import error in both shapes: `loc` as everywhere, and entity / external_id / field.
+    A deletion's error names the list: ("delete", "customers", 3) is entity "customers", field "delete.3"."""
+    if error.loc[:1] == ("delete",) and len(error.loc) == 3:
+        return {
+            **error_item(error),
+            "entity": error.loc[1],
+            "external_id": None,
+            "field": f"delete.{error.loc[2]}",
+        }
     entity = error.loc[0] if error.loc else None
     external_id = error.loc[1] if len(error.loc) > 1 else None
     rest = error.loc[2:]

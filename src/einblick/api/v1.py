@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from einblick.api import schemas
 from einblick.api.auth import TokenAuth
 from einblick.brokers.models import EXTERNAL_ID_PATTERN, Broker, is_external_id
-from einblick.errors import DomainError, FieldError, Invalid, clean_message
+from einblick.errors import DomainError, FieldError, Invalid, clean_message, is_unique_violation
 from einblick.portfolio import payloads
 from einblick.portfolio.importing import delete_object, import_batch, put_object
 from einblick.portfolio.models import Claim, Contract
@@ -90,7 +90,10 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(IntegrityError)
 def _conflict(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
-    # Validation runs before every write, so this is a concurrent write of the same objects.
+    # Validation runs before every write, so a unique violation is a concurrent write of the same
+    # objects. Anything else is a gap in validation: a bug, and a 500.
+    if not is_unique_violation(exc):
+        raise exc
     return _error(request, 409, "Another request changed the same objects at the same time; please retry.")
 
 
@@ -281,40 +284,12 @@ def put_line(request: HttpRequest, body: payloads.LineIn, code: str = LineCode) 
     return Status(201 if outcome == "created" else 200, get_line(request, code))
 
 
-class Page(schemas.Schema):
-    next: str | None
-
-
-class CustomerPage(Page):
-    items: list[schemas.CustomerOut]
-
-
-class ContractPage(Page):
-    items: list[schemas.ContractOut]
-
-
-class ClaimPage(Page):
-    items: list[schemas.ClaimOut]
-
-
-class StaffPage(Page):
-    items: list[schemas.StaffOut]
-
-
-class TariffAccountPage(Page):
-    items: list[schemas.TariffAccountOut]
-
-
-class LinePage(Page):
-    items: list[schemas.LineOut]
-
-
-@portfolio.get("/customers", response={200: CustomerPage, **ERRORS}, tags=["customers"])
+@portfolio.get("/customers", response={200: schemas.CustomerPage, **ERRORS}, tags=["customers"])
 def list_customers(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
     return _page(_broker(request).customers.all(), "external_id", _limit(limit), cursor, schemas.customer_out)
 
 
-@portfolio.get("/contracts", response={200: ContractPage, **ERRORS}, tags=["contracts"])
+@portfolio.get("/contracts", response={200: schemas.ContractPage, **ERRORS}, tags=["contracts"])
 def list_contracts(
     request: HttpRequest, customer: str | None = FilterId, limit: int = 100, cursor: str | None = None
 ) -> dict[str, Any]:
@@ -324,7 +299,7 @@ def list_contracts(
     return _page(contracts, "external_id", _limit(limit), cursor, schemas.contract_out)
 
 
-@portfolio.get("/claims", response={200: ClaimPage, **ERRORS}, tags=["claims"])
+@portfolio.get("/claims", response={200: schemas.ClaimPage, **ERRORS}, tags=["claims"])
 def list_claims(
     request: HttpRequest,
     customer: str | None = FilterId,
@@ -340,18 +315,20 @@ def list_claims(
     return _page(claims, "external_id", _limit(limit), cursor, schemas.claim_out)
 
 
-@portfolio.get("/staff", response={200: StaffPage, **ERRORS}, tags=["staff"])
+@portfolio.get("/staff", response={200: schemas.StaffPage, **ERRORS}, tags=["staff"])
 def list_staff(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
     return _page(_broker(request).staff.all(), "external_id", _limit(limit), cursor, schemas.staff_out)
 
 
-@portfolio.get("/tariff-accounts", response={200: TariffAccountPage, **ERRORS}, tags=["tariff-accounts"])
+@portfolio.get(
+    "/tariff-accounts", response={200: schemas.TariffAccountPage, **ERRORS}, tags=["tariff-accounts"]
+)
 def list_tariff_accounts(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
     accounts = _broker(request).tariff_accounts.all()
     return _page(accounts, "external_id", _limit(limit), cursor, schemas.tariff_account_out)
 
 
-@portfolio.get("/lines", response={200: LinePage, **ERRORS}, tags=["lines"])
+@portfolio.get("/lines", response={200: schemas.LinePage, **ERRORS}, tags=["lines"])
 def list_lines(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
     return _page(_broker(request).lines.all(), "code", _limit(limit), cursor, schemas.line_out)
 
@@ -359,19 +336,7 @@ def list_lines(request: HttpRequest, limit: int = 100, cursor: str | None = None
 # --- the batch import ----------------------------------------------------------------------------
 
 
-class ImportBatch(schemas.Schema):
-    """The body of POST /import (documentation; the body is validated object by object)."""
-
-    staff: dict[str, payloads.StaffIn] = {}
-    lines: dict[str, payloads.LineIn] = {}
-    tariff_accounts: dict[str, payloads.TariffAccountIn] = {}
-    customers: dict[str, payloads.CustomerIn] = {}
-    contracts: dict[str, payloads.ContractIn] = {}
-    claims: dict[str, payloads.ClaimIn] = {}
-    delete: dict[Literal["customers", "contracts", "claims"], list[str]] = {}
-
-
-_IMPORT_SCHEMA = ImportBatch.model_json_schema(ref_template="#/components/schemas/{model}")
+_IMPORT_SCHEMA = schemas.ImportBatch.model_json_schema(ref_template="#/components/schemas/{model}")
 _IMPORT_SCHEMA.pop("$defs", None)
 
 
@@ -386,7 +351,9 @@ _IMPORT_SCHEMA.pop("$defs", None)
 )
 def import_(request: HttpRequest, mode: Literal["atomic", "partial"] = "atomic") -> dict[str, Any]:
     try:
-        data = orjson.loads(request.body)
+        # read(), not .body: the body may be larger than DATA_UPLOAD_MAX_MEMORY_SIZE, which holds for
+        # every other request; the middleware has checked it against IMPORT_MAX_BYTES already.
+        data = orjson.loads(request.read())
     except orjson.JSONDecodeError as exc:
         raise HttpError(400, f"The body is not valid JSON: {exc}") from None
     result = import_batch(broker=_broker(request), actor=_actor(request), data=data, mode=mode)

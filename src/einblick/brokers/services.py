@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,8 +25,9 @@ def create_broker(*, slug: str, name: str, actor: Actor = None) -> Broker:
     broker = Broker(slug=slug, name=name)
     try:
         broker.full_clean()
-    except Exception as exc:  # ValidationError from the model's validators
-        raise Invalid("The broker is invalid.", [FieldError(("slug",), str(exc))]) from None
+    except ValidationError as exc:
+        errors = [FieldError((field,), " ".join(messages)) for field, messages in exc.message_dict.items()]
+        raise Invalid("The broker is invalid.", errors) from None
     broker.save()
     Line.objects.bulk_create(
         [

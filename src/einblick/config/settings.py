@@ -42,7 +42,7 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "einblick.api.middleware.BodyLimitMiddleware",
+    "einblick.api.middleware.ApiEdgeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -114,7 +114,7 @@ STORAGES = {
 IMPORT_MAX_BYTES = 64 * 1024 * 1024
 IMPORT_MAX_OBJECTS = 50_000
 API_MAX_BYTES = 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BYTES  # the import view streams its larger body itself
 
 EMAIL_URL = env_str("EMAIL_URL", "console:")
 globals().update(email_settings(EMAIL_URL))

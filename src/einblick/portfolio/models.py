@@ -117,7 +117,7 @@ class Contract(Synced):
     broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="contracts", db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contracts")
     number = models.CharField(_("policy number"), max_length=100, blank=True)
-    line = models.ForeignKey(Line, on_delete=models.PROTECT, related_name="contracts")
+    line = models.ForeignKey(Line, on_delete=models.RESTRICT, related_name="contracts")
     insurer = models.CharField(_("insurer"), max_length=200, blank=True)
     product = models.CharField(_("product"), max_length=200, blank=True)
     risk = models.CharField(_("risk"), max_length=500, blank=True)
