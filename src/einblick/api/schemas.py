@@ -203,9 +203,9 @@ def customer_out(c: Customer) -> dict[str, Any]:
     }
 
 
-def contract_out(c: Contract) -> dict[str, Any]:
-    """Needs select_related("customer", "line") and prefetch_related("risk_locations")."""
-    return {
+def contract_out(c: Contract, *, with_locations: bool = True) -> dict[str, Any]:
+    """Needs select_related("customer", "line") and, with locations, prefetch_related("risk_locations")."""
+    out = {
         **_stamps(c),
         "customer": c.customer.external_id,
         "number": _opt(c.number),
@@ -222,9 +222,11 @@ def contract_out(c: Contract) -> dict[str, Any]:
         "premium": _money(c.premium),
         "payment_interval": c.payment_interval,
         "intermediary": _opt(c.intermediary),
-        "risk_locations": [{"label": _opt(r.label), **_address(r)} for r in c.risk_locations.all()],
         "source": c.source,
     }
+    if with_locations:
+        out["risk_locations"] = [{"label": _opt(r.label), **_address(r)} for r in c.risk_locations.all()]
+    return out
 
 
 def claim_out(k: Claim) -> dict[str, Any]:
@@ -294,3 +296,134 @@ def import_result_out(result: BatchResult) -> dict[str, Any]:
         "deleted": result.deleted,
         "errors": [import_error_item(error) for error in result.errors],
     }
+
+
+# --- grants -------------------------------------------------------------------------------------
+
+
+class ShareOut(Schema):
+    claims: bool
+    reference_addresses: bool
+    auto_contracts: bool
+    statuses: list[str]
+    lines: list[str]
+    contracts: list[str]
+    shared_processes: bool
+    document_keywords: list[str]
+
+
+class ActionsOut(Schema):
+    view: str
+    primary_contact: bool
+    product_names: bool
+    messages: bool
+    claim_report: bool
+    claim_report_on_customer: bool
+    contract_capture: bool
+    offer_creation: bool
+    tariff_account: str | None
+    clerk: str | None
+    show_clerk: bool
+
+
+class MemberOut(Schema):
+    email: str
+    state: str
+    invited_at: datetime
+    joined_at: datetime | None
+
+
+class GrantOut(Schema):
+    id: str
+    name: str
+    customers: list[str]
+    intermediaries: list[str]
+    profile: None
+    share: ShareOut
+    actions: ActionsOut
+    members: list[MemberOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ViewCustomerOut(Schema):
+    external_id: str
+    display_name: str
+    kind: str
+
+
+class ClerkOut(Schema):
+    name: str
+    email: str
+    phone: str | None
+
+
+class PermissionsOut(Schema):
+    messages: bool
+    claim_report: bool
+    claim_report_on_customer: bool
+    contract_capture: bool
+    offer_creation: bool
+
+
+class ViewOut(Schema):
+    customers: list[ViewCustomerOut]
+    contracts: list[dict[str, Any]]
+    claims: list[ClaimOut]
+    permissions: PermissionsOut
+    clerk: ClerkOut | None
+
+
+def member_out(member: Any) -> dict[str, Any]:
+    joined = timezone.localtime(member.joined_at) if member.joined_at else None
+    return {
+        "email": member.email,
+        "state": member.state,
+        "invited_at": timezone.localtime(member.invited_at),
+        "joined_at": joined,
+    }
+
+
+def grant_out(grant: Any) -> dict[str, Any]:
+    """Needs select_related("tariff_account", "clerk") and prefetch_related("customers", "contracts", "members")."""
+    return {
+        "id": grant.pk,
+        "name": grant.name,
+        "customers": sorted(c.external_id for c in grant.customers.all()),
+        "intermediaries": grant.intermediaries,
+        "profile": None,
+        "share": {
+            "claims": grant.claims,
+            "reference_addresses": grant.reference_addresses,
+            "auto_contracts": grant.auto_contracts,
+            "statuses": grant.statuses,
+            "lines": grant.lines,
+            "contracts": sorted(c.external_id for c in grant.contracts.all()),
+            "shared_processes": grant.shared_processes,
+            "document_keywords": grant.document_keywords,
+        },
+        "actions": {
+            "view": grant.view,
+            "primary_contact": grant.primary_contact,
+            "product_names": grant.product_names,
+            "messages": grant.messages,
+            "claim_report": grant.claim_report,
+            "claim_report_on_customer": grant.claim_report_on_customer,
+            "contract_capture": grant.contract_capture,
+            "offer_creation": grant.offer_creation,
+            "tariff_account": grant.tariff_account.external_id if grant.tariff_account else None,
+            "clerk": grant.clerk.external_id if grant.clerk else None,
+            "show_clerk": grant.show_clerk,
+        },
+        "members": [member_out(m) for m in grant.members.all()],
+        "created_at": timezone.localtime(grant.created_at),
+        "updated_at": timezone.localtime(grant.updated_at),
+    }
+
+
+def view_customer_out(c: Customer) -> dict[str, Any]:
+    return {"external_id": c.external_id, "display_name": c.display_name, "kind": c.kind}
+
+
+def clerk_out(staff: StaffMember) -> dict[str, Any]:
+    return {"name": staff.name, "email": staff.email, "phone": _opt(staff.phone)}

@@ -16,8 +16,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 from pydantic import BaseModel
 
-from einblick.api import schemas
+from einblick.api import grants, schemas
 from einblick.api.auth import TokenAuth
+from einblick.api.common import ERRORS, actor_of, broker_of
 from einblick.brokers.models import EXTERNAL_ID_PATTERN, Broker, is_external_id
 from einblick.errors import DomainError, FieldError, Invalid, clean_message, is_unique_violation
 from einblick.portfolio import payloads
@@ -39,7 +40,6 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     description="The contract between Einblick and the broker's back office (AMS).",
 )
-ERRORS: dict[int | str, Any] = {k: schemas.ErrorBody for k in (400, 401, 403, 404, 413, 422)}
 
 
 # --- error bodies: {"detail": "...", "errors": [{"loc": [...], "msg": "..."}]} -----------------
@@ -148,14 +148,6 @@ def _limit(limit: int) -> int:
 # --- the portfolio: one set of routes per entity -------------------------------------------------
 
 
-def _broker(request: HttpRequest) -> Broker:
-    return request.broker  # type: ignore[attr-defined]
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 ExternalId = Path(..., pattern=EXTERNAL_ID_PATTERN, description="The AMS's key: 1–64 of A-Z a-z 0-9 . _ : -")
 
 
@@ -174,7 +166,7 @@ def _register(
     tag = [path]
 
     def read(request: HttpRequest, external_id: str = ExternalId) -> dict[str, Any]:
-        obj = queryset(_broker(request)).filter(external_id=external_id).first()
+        obj = queryset(broker_of(request)).filter(external_id=external_id).first()
         if obj is None:
             raise Http404
         return out(obj)
@@ -185,7 +177,7 @@ def _register(
 
     def delete(request: HttpRequest, external_id: str = ExternalId) -> Status:
         if not delete_object(
-            broker=_broker(request), actor=_actor(request), section=section, external_id=external_id
+            broker=broker_of(request), actor=actor_of(request), section=section, external_id=external_id
         ):
             raise Http404
         return Status(204, None)
@@ -205,7 +197,7 @@ def _put(request: HttpRequest, section: str, key: str, body: BaseModel) -> str:
     """put_object, with its errors located in the request body."""
     try:
         return put_object(
-            broker=_broker(request), actor=_actor(request), section=section, external_id=key, data=body
+            broker=broker_of(request), actor=actor_of(request), section=section, external_id=key, data=body
         )
     except Invalid as exc:
         raise Invalid(
@@ -273,7 +265,7 @@ LineCode = Path(..., pattern=EXTERNAL_ID_PATTERN, description="The line's code, 
 
 @portfolio.get("/lines/{code}", response={200: schemas.LineOut, **ERRORS}, tags=["lines"])
 def get_line(request: HttpRequest, code: str = LineCode) -> dict[str, Any]:
-    return schemas.line_out(get_object_or_404(_broker(request).lines, code=code))
+    return schemas.line_out(get_object_or_404(broker_of(request).lines, code=code))
 
 
 @portfolio.put(
@@ -286,14 +278,16 @@ def put_line(request: HttpRequest, body: payloads.LineIn, code: str = LineCode) 
 
 @portfolio.get("/customers", response={200: schemas.CustomerPage, **ERRORS}, tags=["customers"])
 def list_customers(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
-    return _page(_broker(request).customers.all(), "external_id", _limit(limit), cursor, schemas.customer_out)
+    return _page(
+        broker_of(request).customers.all(), "external_id", _limit(limit), cursor, schemas.customer_out
+    )
 
 
 @portfolio.get("/contracts", response={200: schemas.ContractPage, **ERRORS}, tags=["contracts"])
 def list_contracts(
     request: HttpRequest, customer: str | None = FilterId, limit: int = 100, cursor: str | None = None
 ) -> dict[str, Any]:
-    contracts = _contracts(_broker(request))
+    contracts = _contracts(broker_of(request))
     if customer is not None:
         contracts = contracts.filter(customer__external_id=customer)
     return _page(contracts, "external_id", _limit(limit), cursor, schemas.contract_out)
@@ -307,7 +301,7 @@ def list_claims(
     limit: int = 100,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    claims = _claims(_broker(request))
+    claims = _claims(broker_of(request))
     if customer is not None:
         claims = claims.filter(customer__external_id=customer)
     if contract is not None:
@@ -317,20 +311,20 @@ def list_claims(
 
 @portfolio.get("/staff", response={200: schemas.StaffPage, **ERRORS}, tags=["staff"])
 def list_staff(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
-    return _page(_broker(request).staff.all(), "external_id", _limit(limit), cursor, schemas.staff_out)
+    return _page(broker_of(request).staff.all(), "external_id", _limit(limit), cursor, schemas.staff_out)
 
 
 @portfolio.get(
     "/tariff-accounts", response={200: schemas.TariffAccountPage, **ERRORS}, tags=["tariff-accounts"]
 )
 def list_tariff_accounts(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
-    accounts = _broker(request).tariff_accounts.all()
+    accounts = broker_of(request).tariff_accounts.all()
     return _page(accounts, "external_id", _limit(limit), cursor, schemas.tariff_account_out)
 
 
 @portfolio.get("/lines", response={200: schemas.LinePage, **ERRORS}, tags=["lines"])
 def list_lines(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
-    return _page(_broker(request).lines.all(), "code", _limit(limit), cursor, schemas.line_out)
+    return _page(broker_of(request).lines.all(), "code", _limit(limit), cursor, schemas.line_out)
 
 
 # --- the batch import ----------------------------------------------------------------------------
@@ -356,8 +350,9 @@ def import_(request: HttpRequest, mode: Literal["atomic", "partial"] = "atomic")
         data = orjson.loads(request.read())
     except orjson.JSONDecodeError as exc:
         raise HttpError(400, f"The body is not valid JSON: {exc}") from None
-    result = import_batch(broker=_broker(request), actor=_actor(request), data=data, mode=mode)
+    result = import_batch(broker=broker_of(request), actor=actor_of(request), data=data, mode=mode)
     return schemas.import_result_out(result)
 
 
 api.add_router("/", portfolio)
+api.add_router("/", grants.router)

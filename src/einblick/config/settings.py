@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "einblick.audit",
     "einblick.brokers",
     "einblick.portfolio",
+    "einblick.grants",
     "einblick.demo",
 ]
 AUTH_USER_MODEL = "accounts.User"

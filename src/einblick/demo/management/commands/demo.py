@@ -14,9 +14,32 @@ from einblick.accounts.models import User
 from einblick.brokers.models import Broker
 from einblick.brokers.services import create_broker, create_token, revoke_token
 from einblick.demo.data import batch
+from einblick.grants.payloads import GrantIn
+from einblick.grants.services import add_member, create_grant
 from einblick.portfolio.importing import import_batch
 
 SLUG = "muster"
+KLARA = "klara.muster@example.org"
+# The seed's example grant: Klara and her company in one login; claims; automatic sharing of
+# POLICE, ANTRAG and EIGEN in lines HRV and KFZ only (so the HPV contracts stay hidden).
+GRANT = {
+    "name": "Familie Muster",
+    "customers": ["K-1001", "K-1002"],
+    "share": {
+        "claims": True,
+        "auto_contracts": True,
+        "statuses": ["POLICE", "ANTRAG", "EIGEN"],
+        "lines": ["HRV", "KFZ"],
+    },
+    "actions": {
+        "view": "private",
+        "primary_contact": True,
+        "messages": True,
+        "claim_report": True,
+        "clerk": "U-1",
+        "show_clerk": True,
+    },
+}
 TOKEN_NAME = "Demo"  # noqa: S105 - the name, not the token
 
 
@@ -34,6 +57,11 @@ class Command(BaseCommand):
             staff_password = self._password(
                 "max@muster-makler.example", first_name="Max", last_name="Betreuer"
             )
+            klara_password = self._password(KLARA, first_name="Klara", last_name="Muster")
+            grant = broker.grants.filter(name=GRANT["name"]).first()
+            if grant is None:
+                grant = create_grant(broker=broker, actor=None, data=GrantIn.model_validate(GRANT))
+            add_member(grant=grant, actor=None, email=KLARA)
             for old in broker.api_tokens.filter(name=TOKEN_NAME, revoked_at__isnull=True):
                 revoke_token(token=old)
             _, token = create_token(broker=broker, name=TOKEN_NAME)
@@ -48,6 +76,7 @@ class Command(BaseCommand):
                     f"  Portal:        {settings.BASE_URL}/",
                     f"  Operators:     {settings.BASE_URL}/admin/  operator@einblick.example / {operator_password}",
                     f"  Staff admin:   max@muster-makler.example / {staff_password}",
+                    f"  Customer:      {KLARA} / {klara_password}  (grant {grant.name!r}, id {grant.pk})",
                     f"  API token:     {token}",
                     f"  API docs:      {settings.BASE_URL}/api/v1/docs",
                     f'  Try:           curl -H "Authorization: Bearer {token}" {settings.BASE_URL}/api/v1/customers',

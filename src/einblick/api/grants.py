@@ -1,0 +1,163 @@
+"""Grants, their members, and what a grant or a user sees (api-v1.md "Grants")."""
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Path, Router, Status
+
+from einblick.api import schemas
+from einblick.api.common import ERRORS, actor_of, broker_of
+from einblick.grants import visibility
+from einblick.grants.models import Grant, GrantMember
+from einblick.grants.payloads import GrantIn, MemberIn
+from einblick.grants.services import (
+    add_member,
+    create_grant,
+    delete_grant,
+    remove_member,
+    replace_grant,
+    resend_invitation,
+)
+from einblick.portfolio.models import Contract, RiskLocation
+
+router = Router(tags=["grants"])
+GrantId = Path(..., max_length=24, description="The grant's opaque id")
+MemberEmail = Path(..., max_length=254, description="The member's e-mail address")
+
+
+def _grants(request: HttpRequest) -> QuerySet[Grant]:
+    return (
+        Grant.objects.filter(broker=broker_of(request))
+        .select_related("tariff_account", "clerk")
+        .prefetch_related("customers", "contracts", "members")
+    )
+
+
+def _grant(request: HttpRequest, grant_id: str) -> Grant:
+    return get_object_or_404(_grants(request), pk=grant_id)
+
+
+def _member(request: HttpRequest, grant_id: str, email: str) -> GrantMember:
+    return get_object_or_404(
+        GrantMember, grant__broker=broker_of(request), grant_id=grant_id, email=email.lower()
+    )
+
+
+@router.post("/grants", response={201: schemas.GrantOut, **ERRORS})
+def post_grant(request: HttpRequest, body: GrantIn) -> Status:
+    grant = create_grant(broker=broker_of(request), actor=actor_of(request), data=body)
+    return Status(201, schemas.grant_out(_grant(request, grant.pk)))
+
+
+@router.get("/grants", response={200: list[schemas.GrantOut], **ERRORS})
+def list_grants(request: HttpRequest) -> list[dict[str, Any]]:
+    return [schemas.grant_out(grant) for grant in _grants(request).order_by("name", "id")]
+
+
+@router.get("/grants/{grant_id}", response={200: schemas.GrantOut, **ERRORS})
+def get_grant(request: HttpRequest, grant_id: str = GrantId) -> dict[str, Any]:
+    return schemas.grant_out(_grant(request, grant_id))
+
+
+@router.put("/grants/{grant_id}", response={200: schemas.GrantOut, **ERRORS})
+def put_grant(request: HttpRequest, body: GrantIn, grant_id: str = GrantId) -> dict[str, Any]:
+    replace_grant(grant=_grant(request, grant_id), actor=actor_of(request), data=body)
+    return schemas.grant_out(_grant(request, grant_id))
+
+
+@router.delete("/grants/{grant_id}", response={204: None, **ERRORS})
+def remove_grant(request: HttpRequest, grant_id: str = GrantId) -> Status:
+    delete_grant(grant=_grant(request, grant_id), actor=actor_of(request))
+    return Status(204, None)
+
+
+@router.get("/grants/{grant_id}/members", response={200: list[schemas.MemberOut], **ERRORS})
+def list_members(request: HttpRequest, grant_id: str = GrantId) -> list[dict[str, Any]]:
+    return [schemas.member_out(member) for member in _grant(request, grant_id).members.all()]
+
+
+@router.post(
+    "/grants/{grant_id}/members", response={200: schemas.MemberOut, 201: schemas.MemberOut, **ERRORS}
+)
+def post_member(request: HttpRequest, body: MemberIn, grant_id: str = GrantId) -> Status:
+    member, created = add_member(grant=_grant(request, grant_id), actor=actor_of(request), email=body.email)
+    return Status(201 if created else 200, schemas.member_out(member))
+
+
+@router.post("/grants/{grant_id}/members/{email}/resend", response={202: schemas.MemberOut, **ERRORS})
+def resend_member(request: HttpRequest, grant_id: str = GrantId, email: str = MemberEmail) -> Status:
+    member = resend_invitation(member=_member(request, grant_id, email), actor=actor_of(request))
+    return Status(202, schemas.member_out(member))
+
+
+@router.delete("/grants/{grant_id}/members/{email}", response={204: None, **ERRORS})
+def delete_member(request: HttpRequest, grant_id: str = GrantId, email: str = MemberEmail) -> Status:
+    remove_member(member=_member(request, grant_id, email), actor=actor_of(request))
+    return Status(204, None)
+
+
+def _view(
+    customers: QuerySet[Any],
+    contracts: QuerySet[Contract],
+    claims: QuerySet[Any],
+    located: QuerySet[Contract] | None,
+    permissions: visibility.Permissions,
+    clerk: Any,
+) -> dict[str, Any]:
+    """The shape of api-v1.md's view; `located`: the contracts whose risk locations are visible
+    (they are absent, not blanked, from every other contract)."""
+    contracts = contracts.select_related("customer", "line").order_by("external_id")
+    located_pks: set[int] = set()
+    if located is not None:
+        located_pks = set(located.values_list("pk", flat=True))
+        contracts = contracts.prefetch_related(
+            Prefetch(
+                "risk_locations", queryset=RiskLocation.objects.filter(contract_id__in=located.values("pk"))
+            )
+        )
+    return {
+        "customers": [schemas.view_customer_out(c) for c in customers.order_by("external_id")],
+        "contracts": [schemas.contract_out(c, with_locations=c.pk in located_pks) for c in contracts],
+        "claims": [
+            schemas.claim_out(k)
+            for k in claims.select_related("customer", "contract").order_by("external_id")
+        ],
+        "permissions": permissions,
+        "clerk": schemas.clerk_out(clerk) if clerk is not None else None,
+    }
+
+
+@router.get("/grants/{grant_id}/view", response={200: schemas.ViewOut, **ERRORS})
+def grant_view(request: HttpRequest, grant_id: str = GrantId) -> dict[str, Any]:
+    """Freischaltungseinsicht: exactly what the grant shows."""
+    grant = _grant(request, grant_id)
+    return _view(
+        visibility.customers(grant),
+        visibility.contracts(grant),
+        visibility.claims(grant),
+        visibility.contracts(grant) if grant.reference_addresses else None,
+        visibility.permissions(grant),
+        grant.clerk if grant.show_clerk else None,
+    )
+
+
+@router.get("/users/{email}/view", response={200: schemas.ViewOut, **ERRORS}, tags=["grants"])
+def user_view(request: HttpRequest, email: str = MemberEmail) -> dict[str, Any]:
+    """The union over the user's active grants of this broker; 404 when there are none."""
+    grants = list(
+        visibility.active_grants(broker_of(request).pk, email).select_related("clerk").order_by("id")
+    )
+    if not grants:
+        raise Http404
+    shown_clerks = [grant.clerk for grant in grants if grant.show_clerk and grant.clerk is not None]
+    located = visibility.union_risk_location_contracts(grants)
+    return _view(
+        visibility.union_customers(grants),
+        visibility.union_contracts(grants),
+        visibility.union_claims(grants),
+        located if any(grant.reference_addresses for grant in grants) else None,
+        visibility.union_permissions(grants),
+        shown_clerks[0] if shown_clerks else None,
+    )

@@ -1,0 +1,181 @@
+"""Writes for grants and their members."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from einblick.accounts.models import User
+from einblick.audit.services import Actor, log_action
+from einblick.brokers.models import Broker, StaffMember, StaffRole, TariffAccount
+from einblick.errors import ErrorList, Invalid
+from einblick.grants.models import STATUS_OPTIONS, Grant, GrantMember, MemberState
+from einblick.grants.payloads import GrantIn
+from einblick.portfolio.importing.sql import lookup
+from einblick.portfolio.models import Contract, Customer, Line
+
+SCALARS = {
+    "share": ("claims", "reference_addresses", "auto_contracts", "shared_processes"),
+    "actions": (
+        "view",
+        "primary_contact",
+        "product_names",
+        "messages",
+        "claim_report",
+        "claim_report_on_customer",
+        "contract_capture",
+        "offer_creation",
+        "show_clerk",
+    ),
+}
+
+
+@transaction.atomic
+def create_grant(*, broker: Broker, actor: Actor, data: GrantIn) -> Grant:
+    grant = Grant(broker=broker)
+    _write(grant, data)
+    log_action(broker=broker, actor=actor, action="grant.created", object_type="grant", object_id=grant.pk)
+    return grant
+
+
+@transaction.atomic
+def replace_grant(*, grant: Grant, actor: Actor, data: GrantIn) -> Grant:
+    _write(grant, data)
+    log_action(
+        broker=grant.broker, actor=actor, action="grant.replaced", object_type="grant", object_id=grant.pk
+    )
+    return grant
+
+
+@transaction.atomic
+def delete_grant(*, grant: Grant, actor: Actor) -> None:
+    """Its members lose access at once: visibility asks for grants that exist."""
+    log_action(
+        broker=grant.broker, actor=actor, action="grant.deleted", object_type="grant", object_id=grant.pk
+    )
+    grant.delete()
+
+
+def _write(grant: Grant, data: GrantIn) -> None:
+    """Validate every reference (422 naming the field), then store the grant and its relations."""
+    broker = grant.broker
+    errors = ErrorList()
+    customers = lookup(broker, Customer, data.customers)
+    for i, ext in enumerate(data.customers):
+        if ext not in customers:
+            errors.add("customers", i, msg=f"customer {ext} does not exist")
+    for i, option in enumerate(data.share.statuses):
+        if option not in STATUS_OPTIONS:
+            errors.add("share", "statuses", i, msg=f"unknown status option; use {', '.join(STATUS_OPTIONS)}")
+    lines = lookup(broker, Line, data.share.lines, key="code")
+    for i, code in enumerate(data.share.lines):
+        if code not in lines:
+            errors.add("share", "lines", i, msg=f"line {code} is not in the catalogue")
+    contracts = lookup(broker, Contract, data.share.contracts, "customer_id")
+    covered = set(customers.values()) | set(
+        Customer.objects.filter(broker=broker, intermediary__in=data.intermediaries).values_list(
+            "pk", flat=True
+        )
+        if data.intermediaries
+        else []
+    )
+    for i, ext in enumerate(data.share.contracts):
+        if ext not in contracts:
+            errors.add("share", "contracts", i, msg=f"contract {ext} does not exist")
+        elif contracts[ext][1] not in covered:
+            errors.add(
+                "share",
+                "contracts",
+                i,
+                msg=f"contract {ext} belongs to a customer who is not in this grant; add the customer first",
+            )
+    tariff_account = None
+    if data.actions.tariff_account is not None:
+        tariff_account = TariffAccount.objects.filter(
+            broker=broker, external_id=data.actions.tariff_account
+        ).first()
+        if tariff_account is None:
+            errors.add(
+                "actions",
+                "tariff_account",
+                msg=f"tariff account {data.actions.tariff_account} does not exist",
+            )
+    clerk = None
+    if data.actions.clerk is not None:
+        clerk = StaffMember.objects.filter(broker=broker, external_id=data.actions.clerk).first()
+        if clerk is None:
+            errors.add("actions", "clerk", msg=f"staff member {data.actions.clerk} does not exist")
+        elif clerk.role not in (StaffRole.ADMIN, StaffRole.USER):
+            errors.add("actions", "clerk", msg="the clerk must be a staff member with role admin or user")
+    if errors:
+        raise Invalid("The grant was not saved.", errors.items)
+
+    grant.name = data.name
+    grant.intermediaries = sorted(set(data.intermediaries))
+    grant.statuses = [option for option in STATUS_OPTIONS if option in data.share.statuses]
+    grant.lines = sorted(set(data.share.lines))
+    grant.document_keywords = sorted(set(data.share.document_keywords))
+    for part, names in SCALARS.items():
+        for name in names:
+            setattr(grant, name, getattr(getattr(data, part), name))
+    grant.tariff_account = tariff_account
+    grant.clerk = clerk
+    grant.save()
+    grant.customers.set(set(customers.values()))
+    grant.contracts.set({contracts[ext][0] for ext in data.share.contracts})
+
+
+@transaction.atomic
+def add_member(*, grant: Grant, actor: Actor, email: str) -> tuple[GrantMember, bool]:
+    """Teilen: a registered e-mail becomes active at once, an unknown one is invited.
+    (The notice and invitation e-mails come with the accounts issue.)"""
+    email = email.lower()
+    member = GrantMember.objects.filter(grant=grant, email=email).first()
+    if member is not None:
+        return member, False
+    now = timezone.now()
+    known = User.objects.filter(email__iexact=email, is_active=True).exists()
+    member = GrantMember.objects.create(
+        grant=grant,
+        email=email,
+        state=MemberState.ACTIVE if known else MemberState.INVITED,
+        invited_at=now,
+        joined_at=now if known else None,
+    )
+    log_action(
+        broker=grant.broker,
+        actor=actor,
+        action="grant.member_added",
+        object_type="grant",
+        object_id=grant.pk,
+        data={"state": member.state},
+    )
+    return member, True
+
+
+@transaction.atomic
+def resend_invitation(*, member: GrantMember, actor: Actor) -> GrantMember:
+    """Link versenden: a fresh invitation. (The link itself comes with the accounts issue.)"""
+    member.invited_at = timezone.now()
+    member.save(update_fields=["invited_at"])
+    log_action(
+        broker=member.grant.broker,
+        actor=actor,
+        action="grant.invitation_resent",
+        object_type="grant",
+        object_id=member.grant_id,
+    )
+    return member
+
+
+@transaction.atomic
+def remove_member(*, member: GrantMember, actor: Actor) -> None:
+    """Access ends at once: visibility asks for active members of existing grants."""
+    log_action(
+        broker=member.grant.broker,
+        actor=actor,
+        action="grant.member_removed",
+        object_type="grant",
+        object_id=member.grant_id,
+    )
+    member.delete()

@@ -1,0 +1,162 @@
+"""What a grant shows and allows: the one implementation of visibility.md.
+
+Every portal page, API answer, export and download asks these functions. Each answer is a queryset
+built from one Q expression per grant (subqueries, no Python loop over a portfolio), so its cost does
+not depend on how much the grant shows, and the union over several grants is the OR of their Qs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypedDict
+
+from django.db.models import Q, QuerySet
+
+from einblick.grants.models import Grant, MemberState
+from einblick.portfolio.models import Claim, Contract, ContractStatus, Customer, Line, RiskLocation
+
+NOTHING = Q(pk__in=[])
+# Options that match a status as it is (visibility.md §1); ANTRAG, POLICE and EIGEN look at dates.
+PLAIN_OPTIONS = ("ANFRAGE", "ANGEBOT", "FREMD", "FREMDTEIL", "GESPERRT", "INFO", "RUHEND", "STORNO")
+
+
+class Permissions(TypedDict):
+    messages: bool
+    claim_report: bool
+    claim_report_on_customer: bool
+    contract_capture: bool
+    offer_creation: bool
+
+
+# --- one grant ---------------------------------------------------------------------------------
+
+
+def status_q(statuses: Iterable[str]) -> Q:
+    """The contracts that match at least one ticked status option (visibility.md §1)."""
+    ticked = set(statuses)
+    q = NOTHING
+    if plain := sorted(ticked.intersection(PLAIN_OPTIONS)):
+        q |= Q(status__in=plain)
+    if "ANTRAG" in ticked:
+        q |= Q(status=ContractStatus.EIGEN, application_date__isnull=False)
+    if "POLICE" in ticked:
+        q |= Q(status=ContractStatus.EIGEN, document_date__isnull=False)
+    if "EIGEN" in ticked:
+        q |= Q(status=ContractStatus.EIGEN, application_date__isnull=True, document_date__isnull=True)
+        q |= Q(status=ContractStatus.ANGEBOT, offer_date__isnull=False)
+    return q
+
+
+def _of_grant_customers(grant: Grant, field: str = "customer_id") -> Q:
+    """Q on `field` (a customer's key): one of the grant's customers (§2), or a customer whose
+    intermediary number the grant lists (§5)."""
+    q = Q(**{f"{field}__in": Grant.customers.through.objects.filter(grant_id=grant.pk).values("customer_id")})
+    if grant.intermediaries:
+        by_number = Customer.objects.filter(broker_id=grant.broker_id, intermediary__in=grant.intermediaries)
+        q |= Q(**{f"{field}__in": by_number.values("pk")})
+    return q
+
+
+def customers_q(grant: Grant) -> Q:
+    return Q(broker_id=grant.broker_id) & _of_grant_customers(grant, "pk")
+
+
+def contracts_q(grant: Grant) -> Q:
+    """§2: a contract of the grant's customers that is auto-shared or hand-picked."""
+    shared = Q(pk__in=Grant.contracts.through.objects.filter(grant_id=grant.pk).values("contract_id"))
+    if grant.auto_contracts and grant.statuses:
+        auto = status_q(grant.statuses)
+        if grant.lines:
+            auto &= Q(
+                line_id__in=Line.objects.filter(broker_id=grant.broker_id, code__in=grant.lines).values("pk")
+            )
+        shared |= auto
+    return Q(broker_id=grant.broker_id) & _of_grant_customers(grant) & shared
+
+
+def claims_q(grant: Grant) -> Q:
+    """§3: only when claims are shared; a claim on a hidden contract stays hidden."""
+    if not grant.claims:
+        return NOTHING
+    on_contract = Q(contract_id__in=Contract.objects.filter(contracts_q(grant)).values("pk"))
+    on_customer = Q(contract__isnull=True) & _of_grant_customers(grant)
+    return Q(broker_id=grant.broker_id) & (on_contract | on_customer)
+
+
+def customers(grant: Grant) -> QuerySet[Customer]:
+    return Customer.objects.filter(customers_q(grant))
+
+
+def contracts(grant: Grant) -> QuerySet[Contract]:
+    return Contract.objects.filter(contracts_q(grant))
+
+
+def claims(grant: Grant) -> QuerySet[Claim]:
+    return Claim.objects.filter(claims_q(grant))
+
+
+def risk_locations(grant: Grant) -> QuerySet[RiskLocation]:
+    """§4: the risk locations of visible contracts, only when reference addresses are shared."""
+    if not grant.reference_addresses:
+        return RiskLocation.objects.none()
+    return RiskLocation.objects.filter(contract_id__in=contracts(grant).values("pk"))
+
+
+def permissions(grant: Grant) -> Permissions:
+    """§6: every process-creating permission needs the primary contact."""
+    contact = grant.primary_contact
+    return {
+        "messages": contact and grant.messages,
+        "claim_report": contact and grant.claim_report,
+        "claim_report_on_customer": contact and grant.claim_report and grant.claim_report_on_customer,
+        "contract_capture": contact and grant.contract_capture,
+        "offer_creation": contact and grant.offer_creation and grant.tariff_account_id is not None,
+    }
+
+
+# --- a user: the union over their active grants (§7) -------------------------------------------
+
+
+def active_grants(broker_id: int, email: str) -> QuerySet[Grant]:
+    """The grants of one broker in which this e-mail is an active member."""
+    return Grant.objects.filter(
+        broker_id=broker_id, members__email=email.lower(), members__state=MemberState.ACTIVE
+    ).distinct()
+
+
+def _union(grants: Iterable[Grant], q_of: object) -> Q:
+    q = NOTHING
+    for grant in grants:
+        q |= q_of(grant)  # type: ignore[operator]
+    return q
+
+
+def union_customers(grants: Iterable[Grant]) -> QuerySet[Customer]:
+    return Customer.objects.filter(_union(grants, customers_q))
+
+
+def union_contracts(grants: Iterable[Grant]) -> QuerySet[Contract]:
+    return Contract.objects.filter(_union(grants, contracts_q))
+
+
+def union_claims(grants: Iterable[Grant]) -> QuerySet[Claim]:
+    return Claim.objects.filter(_union(grants, claims_q))
+
+
+def union_risk_location_contracts(grants: Iterable[Grant]) -> QuerySet[Contract]:
+    """The contracts whose risk locations are visible: those shown by a grant that shares them."""
+    return Contract.objects.filter(_union([g for g in grants if g.reference_addresses], contracts_q))
+
+
+def union_permissions(grants: Iterable[Grant]) -> Permissions:
+    allowed: Permissions = {
+        "messages": False,
+        "claim_report": False,
+        "claim_report_on_customer": False,
+        "contract_capture": False,
+        "offer_creation": False,
+    }
+    for grant in grants:
+        for name, value in permissions(grant).items():
+            allowed[name] = allowed[name] or value  # type: ignore[literal-required]
+    return allowed
