@@ -29,7 +29,8 @@ lint: install
 	$(BIN)/mypy src
 
 bench: install
-	$(BIN)/python bench/import_bench.py $(BENCH_ARGS)
+	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/visibility_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
