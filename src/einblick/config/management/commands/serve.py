@@ -8,6 +8,16 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from einblick.config.logs import access_atoms
+
+
+class _AccessLogger(Logger):
+    """Gunicorn's access log without e-mail addresses in paths."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        return access_atoms(super().atoms(resp, req, environ, request_time))
 
 
 class _Gunicorn(BaseApplication):
@@ -44,6 +54,7 @@ class Command(BaseCommand):
                 "threads": 4,
                 "timeout": 300,  # large imports on a small machine
                 "accesslog": "-",
+                "logger_class": _AccessLogger,
                 # No query strings in the access log: they may hold search terms.
                 "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
             }
