@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Path, Router, Status
 
 from einblick.api import schemas
-from einblick.api.common import ERRORS, actor_of, broker_of
+from einblick.api.common import ERRORS, actor_of, broker_of, check_limit, page
 from einblick.grants import visibility
 from einblick.grants.models import Grant, GrantMember
 from einblick.grants.payloads import GrantIn, MemberIn
@@ -21,10 +21,11 @@ from einblick.grants.services import (
     resend_invitation,
 )
 from einblick.portfolio.models import Contract, RiskLocation
+from einblick.portfolio.payloads import EMAIL_PATTERN
 
 router = Router(tags=["grants"])
-GrantId = Path(..., max_length=24, description="The grant's opaque id")
-MemberEmail = Path(..., max_length=254, description="The member's e-mail address")
+GrantId = Path(..., pattern=r"^[A-Za-z0-9_-]{1,24}$", description="The grant's opaque id")
+MemberEmail = Path(..., max_length=254, pattern=EMAIL_PATTERN, description="The member's e-mail address")
 
 
 def _grants(request: HttpRequest) -> QuerySet[Grant]:
@@ -51,9 +52,9 @@ def post_grant(request: HttpRequest, body: GrantIn) -> Status:
     return Status(201, schemas.grant_out(_grant(request, grant.pk)))
 
 
-@router.get("/grants", response={200: list[schemas.GrantOut], **ERRORS})
-def list_grants(request: HttpRequest) -> list[dict[str, Any]]:
-    return [schemas.grant_out(grant) for grant in _grants(request).order_by("name", "id")]
+@router.get("/grants", response={200: schemas.GrantPage, **ERRORS})
+def list_grants(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+    return page(_grants(request), "id", check_limit(limit), cursor, schemas.grant_out)
 
 
 @router.get("/grants/{grant_id}", response={200: schemas.GrantOut, **ERRORS})

@@ -346,6 +346,11 @@ class GrantOut(Schema):
     updated_at: datetime
 
 
+class GrantPage(Schema):
+    next: str | None
+    items: list[GrantOut]
+
+
 class ViewCustomerOut(Schema):
     external_id: str
     display_name: str

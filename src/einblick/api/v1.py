@@ -1,7 +1,5 @@
 """The HTTP API v1 (api-v1.md): the NinjaAPI object, its error bodies and the portfolio routes."""
 
-import base64
-import binascii
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -18,8 +16,8 @@ from pydantic import BaseModel
 
 from einblick.api import grants, schemas
 from einblick.api.auth import TokenAuth
-from einblick.api.common import ERRORS, actor_of, broker_of
-from einblick.brokers.models import EXTERNAL_ID_PATTERN, Broker, is_external_id
+from einblick.api.common import ERRORS, actor_of, broker_of, check_limit, page
+from einblick.brokers.models import EXTERNAL_ID_PATTERN, Broker
 from einblick.errors import DomainError, FieldError, Invalid, clean_message, is_unique_violation
 from einblick.portfolio import payloads
 from einblick.portfolio.importing import delete_object, import_batch, put_object
@@ -103,46 +101,6 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 
 # --- lists: ?limit=&cursor= → {"items": [...], "next": cursor | null} ----------------------------
-
-
-def _encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        padded = (cursor + "=" * (-len(cursor) % 4)).encode("ascii")
-        key = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        key = ""
-    if not is_external_id(key):
-        raise Invalid(
-            "The cursor is invalid.", [FieldError(("query", "cursor"), "not a cursor of this list")]
-        )
-    return key
-
-
-def _page(
-    queryset: QuerySet[Any], key: str, limit: int, cursor: str | None, out: Callable[[Any], dict[str, Any]]
-) -> dict[str, Any]:
-    queryset = queryset.order_by(key)
-    if cursor:
-        queryset = queryset.filter(**{f"{key}__gt": _decode_cursor(cursor)})
-    rows = list(queryset[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {
-        "items": [out(row) for row in rows],
-        "next": _encode_cursor(getattr(rows[-1], key)) if more else None,
-    }
-
-
-def _limit(limit: int) -> int:
-    if not 1 <= limit <= 1000:
-        raise Invalid(
-            "The limit is out of range.", [FieldError(("query", "limit"), "must be between 1 and 1000")]
-        )
-    return limit
 
 
 # --- the portfolio: one set of routes per entity -------------------------------------------------
@@ -278,8 +236,8 @@ def put_line(request: HttpRequest, body: payloads.LineIn, code: str = LineCode) 
 
 @portfolio.get("/customers", response={200: schemas.CustomerPage, **ERRORS}, tags=["customers"])
 def list_customers(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
-    return _page(
-        broker_of(request).customers.all(), "external_id", _limit(limit), cursor, schemas.customer_out
+    return page(
+        broker_of(request).customers.all(), "external_id", check_limit(limit), cursor, schemas.customer_out
     )
 
 
@@ -290,7 +248,7 @@ def list_contracts(
     contracts = _contracts(broker_of(request))
     if customer is not None:
         contracts = contracts.filter(customer__external_id=customer)
-    return _page(contracts, "external_id", _limit(limit), cursor, schemas.contract_out)
+    return page(contracts, "external_id", check_limit(limit), cursor, schemas.contract_out)
 
 
 @portfolio.get("/claims", response={200: schemas.ClaimPage, **ERRORS}, tags=["claims"])
@@ -306,12 +264,12 @@ def list_claims(
         claims = claims.filter(customer__external_id=customer)
     if contract is not None:
         claims = claims.filter(contract__external_id=contract)
-    return _page(claims, "external_id", _limit(limit), cursor, schemas.claim_out)
+    return page(claims, "external_id", check_limit(limit), cursor, schemas.claim_out)
 
 
 @portfolio.get("/staff", response={200: schemas.StaffPage, **ERRORS}, tags=["staff"])
 def list_staff(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
-    return _page(broker_of(request).staff.all(), "external_id", _limit(limit), cursor, schemas.staff_out)
+    return page(broker_of(request).staff.all(), "external_id", check_limit(limit), cursor, schemas.staff_out)
 
 
 @portfolio.get(
@@ -319,12 +277,12 @@ def list_staff(request: HttpRequest, limit: int = 100, cursor: str | None = None
 )
 def list_tariff_accounts(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
     accounts = broker_of(request).tariff_accounts.all()
-    return _page(accounts, "external_id", _limit(limit), cursor, schemas.tariff_account_out)
+    return page(accounts, "external_id", check_limit(limit), cursor, schemas.tariff_account_out)
 
 
 @portfolio.get("/lines", response={200: schemas.LinePage, **ERRORS}, tags=["lines"])
 def list_lines(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
-    return _page(broker_of(request).lines.all(), "code", _limit(limit), cursor, schemas.line_out)
+    return page(broker_of(request).lines.all(), "code", check_limit(limit), cursor, schemas.line_out)
 
 
 # --- the batch import ----------------------------------------------------------------------------

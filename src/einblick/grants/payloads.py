@@ -12,7 +12,8 @@ Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # strict: "yes" or 1 is no boolean; a grant decides what people see.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 class ShareIn(_Part):

@@ -87,7 +87,8 @@ LongText = Annotated[
 
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True, pattern=_NO_NUL)]
-Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")]
+EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
+Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN)]
 Country = Annotated[str | None, _Empty, StringConstraints(pattern=r"^([A-Z]{2})?$")]
 Zip = Annotated[str | None, _Empty, StringConstraints(max_length=16, strip_whitespace=True, pattern=_NO_NUL)]
 
