@@ -179,3 +179,29 @@ def remove_member(*, member: GrantMember, actor: Actor) -> None:
         object_id=member.grant_id,
     )
     member.delete()
+
+
+def drop_uncovered_picks(*, contract_pks: list[int]) -> int:
+    """When a customer leaves a grant, their hand-picked contracts leave with them (visibility.md §2).
+    Customers leave intermediary grants, and contracts change customer, through the AMS's import,
+    which calls this for the contracts concerned; returns how many picks were dropped."""
+    if not contract_pks:
+        return 0
+    picks = Grant.contracts.through.objects.filter(contract_id__in=contract_pks).values_list(
+        "pk", "grant_id", "contract__customer_id", "contract__customer__intermediary"
+    )
+    rows = list(picks)
+    if not rows:
+        return 0
+    grant_ids = {grant_id for _, grant_id, _, _ in rows}
+    members = set(
+        Grant.customers.through.objects.filter(grant_id__in=grant_ids).values_list("grant_id", "customer_id")
+    )
+    numbers = dict(Grant.objects.filter(pk__in=grant_ids).values_list("pk", "intermediaries"))
+    stale = [
+        pk
+        for pk, grant_id, customer_id, intermediary in rows
+        if (grant_id, customer_id) not in members and not (intermediary and intermediary in numbers[grant_id])
+    ]
+    Grant.contracts.through.objects.filter(pk__in=stale).delete()
+    return len(stale)

@@ -78,9 +78,13 @@ def claims_q(grant: Grant) -> Q:
     """§3: only when claims are shared; a claim on a hidden contract stays hidden."""
     if not grant.claims:
         return NOTHING
+    # A claim's contract always belongs to the claim's customer (the import refuses anything else and
+    # moves claims along with their contract), so every visible claim is one of the grant's customers'
+    # claims: that filter comes first and lets the (broker, customer) index drive the query.
     on_contract = Q(contract_id__in=Contract.objects.filter(contracts_q(grant)).values("pk"))
-    on_customer = Q(contract__isnull=True) & _of_grant_customers(grant)
-    return Q(broker_id=grant.broker_id) & (on_contract | on_customer)
+    return (
+        Q(broker_id=grant.broker_id) & _of_grant_customers(grant) & (on_contract | Q(contract__isnull=True))
+    )
 
 
 def customers(grant: Grant) -> QuerySet[Customer]:

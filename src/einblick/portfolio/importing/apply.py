@@ -252,7 +252,12 @@ def _write_customers(batch: _Batch, section: _Section, valid: dict[str, Any]) ->
             "city": address.city,
             "country": address.country,
         }
-    _sync(batch, section, rows)
+    _, updated = _sync(batch, section, rows)
+    renumbered = [pk for k, (pk, old) in updated.items() if old["intermediary"] != rows[k]["intermediary"]]
+    if renumbered:
+        _drop_uncovered_picks(
+            list(Contract.objects.filter(customer_id__in=renumbered).values_list("pk", flat=True))
+        )
 
 
 def _line_pks(batch: _Batch, codes: set[str]) -> dict[str, int]:
@@ -311,9 +316,9 @@ def _write_contracts(batch: _Batch, section: _Section, valid: dict[str, Any]) ->
         }
         locations[k] = [tuple(getattr(r, name) for name in LOCATION_FIELDS) for r in p.risk_locations]
     created, updated = _sync(batch, section, rows, children=locations, load_children=_load_risk_locations)
-    _move_claims_along(
-        batch, [pk for k, (pk, old) in updated.items() if old["customer_id"] != rows[k]["customer_id"]]
-    )
+    moved = [pk for k, (pk, old) in updated.items() if old["customer_id"] != rows[k]["customer_id"]]
+    _move_claims_along(batch, moved)
+    _drop_uncovered_picks(moved)
     for chunk in chunks(pk for pk, _ in updated.values()):
         RiskLocation.objects.filter(contract_id__in=chunk).delete()
     written = {**created, **{k: pk for k, (pk, _) in updated.items()}}
@@ -330,6 +335,14 @@ def _write_contracts(batch: _Batch, section: _Section, valid: dict[str, Any]) ->
             for position, location in enumerate(locations[k])
         ],
     )
+
+
+def _drop_uncovered_picks(contract_pks: list[int]) -> None:
+    """A customer who leaves a grant takes their hand-picked contracts along (visibility.md §2)."""
+    from einblick.grants.services import drop_uncovered_picks  # grants build on the portfolio
+
+    for chunk in chunks(contract_pks):
+        drop_uncovered_picks(contract_pks=chunk)
 
 
 def _move_claims_along(batch: _Batch, contract_pks: list[int]) -> None:
