@@ -2,13 +2,13 @@
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
-from django.http import Http404, HttpRequest
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Path, Router, Status
 
 from einblick.api import schemas
-from einblick.api.common import ERRORS, actor_of, broker_of, check_limit, page
+from einblick.api.common import ERRORS, actor_of, broker_of, check_limit, page, render_json
 from einblick.grants import visibility
 from einblick.grants.models import Grant, GrantMember
 from einblick.grants.payloads import GrantIn, MemberIn
@@ -106,21 +106,22 @@ def _view(
     located: QuerySet[Contract] | None,
     permissions: visibility.Permissions,
     clerk: Any,
-) -> dict[str, Any]:
+) -> HttpResponse:
     """The shape of api-v1.md's view; `located`: the contracts whose risk locations are visible
-    (they are absent, not blanked, from every other contract)."""
-    contracts = contracts.select_related("customer", "line").order_by("external_id")
-    located_pks: set[int] = set()
+    (they are absent, not blanked, from every other contract). Contracts are read as plain rows and
+    rendered straight to JSON: a large grant shows tens of thousands of them."""
+    rows = list(contracts.order_by("external_id").values("pk", *schemas.CONTRACT_VALUES))
+    locations: dict[int, list[dict[str, Any]]] = {}
     if located is not None:
-        located_pks = set(located.values_list("pk", flat=True))
-        contracts = contracts.prefetch_related(
-            Prefetch(
-                "risk_locations", queryset=RiskLocation.objects.filter(contract_id__in=located.values("pk"))
-            )
+        locations = {pk: [] for pk in located.values_list("pk", flat=True)}
+        shown = RiskLocation.objects.filter(contract_id__in=located.values("pk")).order_by(
+            "contract_id", "position"
         )
-    return {
+        for contract_id, *address in shown.values_list("contract_id", *schemas.LOCATION_VALUES):
+            locations[contract_id].append(schemas.location_row_out(address))
+    body = {
         "customers": [schemas.view_customer_out(c) for c in customers.order_by("external_id")],
-        "contracts": [schemas.contract_out(c, with_locations=c.pk in located_pks) for c in contracts],
+        "contracts": [schemas.contract_row_out(row, locations.get(row["pk"])) for row in rows],
         "claims": [
             schemas.claim_out(k)
             for k in claims.select_related("customer", "contract").order_by("external_id")
@@ -128,12 +129,13 @@ def _view(
         "permissions": permissions,
         "clerk": schemas.clerk_out(clerk) if clerk is not None else None,
     }
+    return HttpResponse(render_json(body), content_type="application/json; charset=utf-8")
 
 
 @router.get("/grants/{grant_id}/view", response={200: schemas.ViewOut, **ERRORS})
-def grant_view(request: HttpRequest, grant_id: str = GrantId) -> dict[str, Any]:
+def grant_view(request: HttpRequest, grant_id: str = GrantId) -> HttpResponse:
     """Freischaltungseinsicht: exactly what the grant shows."""
-    grant = _grant(request, grant_id)
+    grant = get_object_or_404(Grant.objects.select_related("clerk"), broker=broker_of(request), pk=grant_id)
     return _view(
         visibility.customers(grant),
         visibility.contracts(grant),
@@ -145,7 +147,7 @@ def grant_view(request: HttpRequest, grant_id: str = GrantId) -> dict[str, Any]:
 
 
 @router.get("/users/{email}/view", response={200: schemas.ViewOut, **ERRORS}, tags=["grants"])
-def user_view(request: HttpRequest, email: str = MemberEmail) -> dict[str, Any]:
+def user_view(request: HttpRequest, email: str = MemberEmail) -> HttpResponse:
     """The union over the user's active grants of this broker; 404 when there are none."""
     grants = list(
         visibility.active_grants(broker_of(request).pk, email).select_related("clerk").order_by("id")

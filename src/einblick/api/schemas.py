@@ -162,6 +162,11 @@ class ImportBatch(Schema):
     delete: dict[Literal["customers", "contracts", "claims"], list[str]] = {}
 
 
+def _local(moment: datetime) -> datetime:
+    """In the portal's time zone (the default one; nobody activates another)."""
+    return moment.astimezone(timezone.get_default_timezone())
+
+
 def _opt(value: str) -> str | None:
     return value or None
 
@@ -173,8 +178,8 @@ def _money(value: Decimal | None) -> str | None:
 def _stamps(obj: Any) -> dict[str, Any]:
     return {
         "external_id": obj.external_id,
-        "created_at": timezone.localtime(obj.created_at),
-        "updated_at": timezone.localtime(obj.updated_at),
+        "created_at": _local(obj.created_at),
+        "updated_at": _local(obj.updated_at),
     }
 
 
@@ -203,30 +208,76 @@ def customer_out(c: Customer) -> dict[str, Any]:
     }
 
 
+# The columns a contract answer is made of, for querysets read with .values(*CONTRACT_VALUES).
+CONTRACT_VALUES = (
+    "external_id",
+    "created_at",
+    "updated_at",
+    "customer__external_id",
+    "number",
+    "line__code",
+    "insurer",
+    "product",
+    "risk",
+    "status",
+    "offer_date",
+    "application_date",
+    "document_date",
+    "start_date",
+    "end_date",
+    "premium",
+    "payment_interval",
+    "intermediary",
+    "source",
+)
+
+
 def contract_out(c: Contract, *, with_locations: bool = True) -> dict[str, Any]:
     """Needs select_related("customer", "line") and, with locations, prefetch_related("risk_locations")."""
+    row = {name: getattr(c, name) for name in CONTRACT_VALUES if "__" not in name}
+    row.update(customer__external_id=c.customer.external_id, line__code=c.line.code)
+    locations = [_location(r) for r in c.risk_locations.all()] if with_locations else None
+    return contract_row_out(row, locations)
+
+
+def contract_row_out(row: dict[str, Any], locations: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """A contract answer from a row of CONTRACT_VALUES; `locations` None leaves risk_locations out."""
     out = {
-        **_stamps(c),
-        "customer": c.customer.external_id,
-        "number": _opt(c.number),
-        "line": c.line.code,
-        "insurer": _opt(c.insurer),
-        "product": _opt(c.product),
-        "risk": _opt(c.risk),
-        "status": c.status,
-        "offer_date": c.offer_date,
-        "application_date": c.application_date,
-        "document_date": c.document_date,
-        "start_date": c.start_date,
-        "end_date": c.end_date,
-        "premium": _money(c.premium),
-        "payment_interval": c.payment_interval,
-        "intermediary": _opt(c.intermediary),
-        "source": c.source,
+        "external_id": row["external_id"],
+        "created_at": _local(row["created_at"]),
+        "updated_at": _local(row["updated_at"]),
+        "customer": row["customer__external_id"],
+        "number": _opt(row["number"]),
+        "line": row["line__code"],
+        "insurer": _opt(row["insurer"]),
+        "product": _opt(row["product"]),
+        "risk": _opt(row["risk"]),
+        "status": row["status"],
+        "offer_date": row["offer_date"],
+        "application_date": row["application_date"],
+        "document_date": row["document_date"],
+        "start_date": row["start_date"],
+        "end_date": row["end_date"],
+        "premium": _money(row["premium"]),
+        "payment_interval": row["payment_interval"],
+        "intermediary": _opt(row["intermediary"]),
+        "source": row["source"],
     }
-    if with_locations:
-        out["risk_locations"] = [{"label": _opt(r.label), **_address(r)} for r in c.risk_locations.all()]
+    if locations is not None:
+        out["risk_locations"] = locations
     return out
+
+
+def _location(r: Any) -> dict[str, Any]:
+    return {"label": _opt(r.label), **_address(r)}
+
+
+LOCATION_VALUES = ("label", "street", "zip", "city", "country")
+
+
+def location_row_out(values: list[str]) -> dict[str, Any]:
+    """A risk location from the values of LOCATION_VALUES."""
+    return {name: _opt(value) for name, value in zip(LOCATION_VALUES, values, strict=True)}
 
 
 def claim_out(k: Claim) -> dict[str, Any]:
@@ -258,8 +309,8 @@ def line_out(line: Line) -> dict[str, Any]:
         "label": line.label,
         "group": line.group,
         "gdv": line.gdv,
-        "created_at": timezone.localtime(line.created_at),
-        "updated_at": timezone.localtime(line.updated_at),
+        "created_at": _local(line.created_at),
+        "updated_at": _local(line.updated_at),
     }
 
 
@@ -380,11 +431,11 @@ class ViewOut(Schema):
 
 
 def member_out(member: Any) -> dict[str, Any]:
-    joined = timezone.localtime(member.joined_at) if member.joined_at else None
+    joined = _local(member.joined_at) if member.joined_at else None
     return {
         "email": member.email,
         "state": member.state,
-        "invited_at": timezone.localtime(member.invited_at),
+        "invited_at": _local(member.invited_at),
         "joined_at": joined,
     }
 
@@ -421,8 +472,8 @@ def grant_out(grant: Any) -> dict[str, Any]:
             "show_clerk": grant.show_clerk,
         },
         "members": [member_out(m) for m in grant.members.all()],
-        "created_at": timezone.localtime(grant.created_at),
-        "updated_at": timezone.localtime(grant.updated_at),
+        "created_at": _local(grant.created_at),
+        "updated_at": _local(grant.updated_at),
     }
 
 
