@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from typing import Any
+
+from common import start_django
 
 STATUSES = [
     "ANFRAGE",
@@ -37,7 +37,6 @@ STATUSES = [
     "STORNO",
 ]
 LINES = ["KFZ", "HRV", "PHV", "WGV", "UNF", "RS", "LV", "BU", "KV", "GL"]
-PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/einblick_bench")
 
 
 def _day(rng: random.Random) -> str | None:
@@ -127,23 +126,11 @@ def rss_mb() -> float:
 
 
 def child(db: str, args: argparse.Namespace) -> None:
-    data_dir = tempfile.mkdtemp(prefix="einblick-bench-")
-    os.environ["EINBLICK_DATA_DIR"] = data_dir
-    if db == "postgres":
-        _recreate_pg_database()
-        os.environ["DATABASE_URL"] = PG_URL
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "einblick.config.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    start_django(db)
     from django.test import Client
 
     from einblick.brokers.services import create_broker, create_token
 
-    call_command("migrate", verbosity=0)
     broker = create_broker(slug="bench", name="Bench Makler")
     _, token = create_token(broker=broker, name="bench")
     client = Client(headers={"Authorization": f"Bearer {token}"}, HTTP_HOST="localhost")
@@ -188,16 +175,6 @@ def child(db: str, args: argparse.Namespace) -> None:
         f"[{db}] executemany   {total / floor:>9,.0f} objects/s  ({floor:6.1f} s; plain inserts of the same rows, "
         "no validation, no comparison)"
     )
-
-
-def _recreate_pg_database() -> None:
-    import psycopg
-
-    name = PG_URL.rsplit("/", 1)[1]
-    admin = PG_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _executemany_floor(data: dict[str, dict[str, Any]], broker: Any) -> float:

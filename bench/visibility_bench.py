@@ -22,18 +22,18 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
+
+from common import start_django
 
 STATUSES = [
     "ANFRAGE",
@@ -51,7 +51,6 @@ STATUSES = [
 LINES = ["KFZ", "HRV", "PHV", "WGV", "UNF", "RS", "LV", "BU", "KV", "GL"]
 CLAIM_STATUSES = ["reported", "open", "settled", "closed", "rejected"]
 INTERVALS = ["monthly", "quarterly", "half_yearly", "yearly", None]
-PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/einblick_bench")
 DAYS = [(date(2015, 1, 1) + timedelta(days=n)).isoformat() for n in range(3650)]
 CHUNK = 50_000
 
@@ -430,25 +429,13 @@ def explain(db: str, title: str, queryset: Any) -> None:
 
 
 def child(db: str, args: argparse.Namespace) -> None:
-    data_dir = tempfile.mkdtemp(prefix="einblick-bench-")
-    os.environ["EINBLICK_DATA_DIR"] = data_dir
-    if db == "postgres":
-        _recreate_pg_database()
-        os.environ["DATABASE_URL"] = PG_URL
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "einblick.config.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    start_django(db)
     from django.db import connection
     from django.test import Client
 
     from einblick.brokers.services import create_broker, create_token
     from einblick.grants import visibility
 
-    call_command("migrate", verbosity=0)
     print(
         f"[{db}] {connection.vendor} {connection.Database.sqlite_version if db == 'sqlite' else ''}".rstrip()
     )
@@ -493,16 +480,6 @@ def child(db: str, args: argparse.Namespace) -> None:
         f"{results['small']['queries']} queries; large p95 {results['large']['p95']:.0f} ms / "
         f"{TARGET_LARGE_P95_MS:.0f} ms, {results['large']['queries']} queries; {verdict}"
     )
-
-
-def _recreate_pg_database() -> None:
-    import psycopg
-
-    name = PG_URL.rsplit("/", 1)[1]
-    admin = PG_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def main() -> None:

@@ -46,6 +46,22 @@ class Api:
         return self.call("delete", path)
 
 
+def assert_error(response, status: int, *loc: str | int) -> list[dict[str, Any]]:
+    """The error body of api-v1.md; with `loc`, some error's location ends with it."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert isinstance(body["errors"], list)
+    for error in body["errors"]:
+        assert isinstance(error["loc"], list)
+        assert isinstance(error["msg"], str) and error["msg"]
+    if loc:
+        locs = [error["loc"] for error in body["errors"]]
+        assert any(found[-len(loc) :] == list(loc) for found in locs), f"no error at {loc}: {locs}"
+    return body["errors"]
+
+
 @pytest.fixture
 def broker(db) -> Broker:
     return create_broker(slug="muster", name="Muster Makler GmbH")

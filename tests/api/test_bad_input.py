@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from einblick.portfolio.models import Customer, Line
-from tests.conftest import CLAIM, CONTRACT, CUSTOMER, Api
+from tests.conftest import CLAIM, CONTRACT, CUSTOMER, Api, assert_error
 
 STAFF = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
 LINE = {"label": "Drohnen", "group": "Haftung", "gdv": "040"}
@@ -24,22 +24,6 @@ BODIES = {
     "tariff-accounts": TARIFF_ACCOUNT,
 }
 MiB = 1024 * 1024
-
-
-def assert_error(response, status: int, *loc: str | int) -> list[dict[str, Any]]:
-    """The error body of the spec; with `loc`, some error's location ends with it."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert isinstance(body["errors"], list)
-    for error in body["errors"]:
-        assert isinstance(error["loc"], list)
-        assert isinstance(error["msg"], str) and error["msg"]
-    if loc:
-        locs = [error["loc"] for error in body["errors"]]
-        assert any(found[-len(loc) :] == list(loc) for found in locs), f"no error at {loc}: {locs}"
-    return body["errors"]
 
 
 @pytest.fixture

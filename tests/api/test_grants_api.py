@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from einblick.accounts.models import User
-from tests.conftest import CLAIM, CONTRACT, Api
+from tests.conftest import CLAIM, CONTRACT, Api, assert_error
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 STATUS_OPTIONS = [
@@ -191,22 +191,6 @@ PORTFOLIO: dict[str, Any] = {
         "S-9": claim("K-2", "V-9"),  # of a customer in no grant
     },
 }
-
-
-def assert_error(response, status: int, *loc: str | int) -> list[dict[str, Any]]:
-    """The error body of the spec; with `loc`, some error's location ends with it."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert isinstance(body["errors"], list)
-    for error in body["errors"]:
-        assert isinstance(error["loc"], list)
-        assert isinstance(error["msg"], str) and error["msg"]
-    if loc:
-        locs = [error["loc"] for error in body["errors"]]
-        assert any(found[-len(loc) :] == list(loc) for found in locs), f"no error at {loc}: {locs}"
-    return body["errors"]
 
 
 def assert_timestamp(value: str) -> datetime:

@@ -1,0 +1,35 @@
+"""What the benchmarks share: a fresh database per run and Django set up on it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/einblick_bench")
+
+
+def start_django(db: str) -> None:
+    """Django on a new SQLite file in a temporary data directory, or on PG_URL dropped and created anew."""
+    os.environ["EINBLICK_DATA_DIR"] = tempfile.mkdtemp(prefix="einblick-bench-")
+    if db == "postgres":
+        _recreate_pg_database()
+        os.environ["DATABASE_URL"] = PG_URL
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "einblick.config.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _recreate_pg_database() -> None:
+    import psycopg
+
+    name = PG_URL.rsplit("/", 1)[1]
+    admin = PG_URL.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
