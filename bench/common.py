@@ -5,6 +5,21 @@ from __future__ import annotations
 import os
 import tempfile
 
+# Contract statuses as the generated portfolios draw them (EIGEN, the usual one, three times as often).
+STATUSES = [
+    "ANFRAGE",
+    "ANGEBOT",
+    "EIGEN",
+    "EIGEN",
+    "EIGEN",
+    "FREMD",
+    "FREMDTEIL",
+    "GESPERRT",
+    "INFO",
+    "RUHEND",
+    "STORNO",
+]
+LINES = ["KFZ", "HRV", "PHV", "WGV", "UNF", "RS", "LV", "BU", "KV", "GL"]
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/einblick_bench")
 
 

@@ -21,22 +21,7 @@ import time
 from datetime import date, timedelta
 from typing import Any
 
-from common import start_django
-
-STATUSES = [
-    "ANFRAGE",
-    "ANGEBOT",
-    "EIGEN",
-    "EIGEN",
-    "EIGEN",
-    "FREMD",
-    "FREMDTEIL",
-    "GESPERRT",
-    "INFO",
-    "RUHEND",
-    "STORNO",
-]
-LINES = ["KFZ", "HRV", "PHV", "WGV", "UNF", "RS", "LV", "BU", "KV", "GL"]
+from common import LINES, STATUSES, start_django
 
 
 def _day(rng: random.Random) -> str | None:

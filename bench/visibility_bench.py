@@ -33,22 +33,8 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from common import start_django
+from common import LINES, STATUSES, start_django
 
-STATUSES = [
-    "ANFRAGE",
-    "ANGEBOT",
-    "EIGEN",
-    "EIGEN",
-    "EIGEN",
-    "FREMD",
-    "FREMDTEIL",
-    "GESPERRT",
-    "INFO",
-    "RUHEND",
-    "STORNO",
-]
-LINES = ["KFZ", "HRV", "PHV", "WGV", "UNF", "RS", "LV", "BU", "KV", "GL"]
 CLAIM_STATUSES = ["reported", "open", "settled", "closed", "rejected"]
 INTERVALS = ["monthly", "quarterly", "half_yearly", "yearly", None]
 DAYS = [(date(2015, 1, 1) + timedelta(days=n)).isoformat() for n in range(3650)]
@@ -56,19 +42,6 @@ CHUNK = 50_000
 
 SMALL_STATUSES = ["EIGEN", "ANTRAG", "POLICE", "ANGEBOT", "FREMD"]
 SMALL_LINES = ["KFZ", "HRV", "WGV", "PHV"]
-ALL_STATUSES = [
-    "ANFRAGE",
-    "ANGEBOT",
-    "EIGEN",
-    "FREMD",
-    "FREMDTEIL",
-    "GESPERRT",
-    "INFO",
-    "RUHEND",
-    "STORNO",
-    "ANTRAG",
-    "POLICE",
-]
 TARGET_SMALL_P95_MS = 20.0
 TARGET_LARGE_P95_MS = 1500.0
 TARGET_QUERIES = 10
@@ -310,6 +283,7 @@ def build(broker: Any, args: argparse.Namespace, db: str) -> tuple[array, dict[s
 def make_grants(broker: Any, owner: array, args: argparse.Namespace) -> dict[str, Any]:
     from django.db import connection
 
+    from einblick.grants.models import STATUS_OPTIONS
     from einblick.grants.payloads import GrantIn
     from einblick.grants.services import create_grant
 
@@ -337,7 +311,7 @@ def make_grants(broker: Any, owner: array, args: argparse.Namespace) -> dict[str
                 "claims": True,
                 "reference_addresses": True,
                 "auto_contracts": True,
-                "statuses": ALL_STATUSES,
+                "statuses": list(STATUS_OPTIONS),
             },
         }
     )
