@@ -57,45 +57,45 @@ def list_grants(request: HttpRequest, limit: int = 100, cursor: str | None = Non
     return page(_grants(request), "id", check_limit(limit), cursor, schemas.grant_out)
 
 
-@router.get("/grants/{grant_id}", response={200: schemas.GrantOut, **ERRORS})
-def get_grant(request: HttpRequest, grant_id: str = GrantId) -> dict[str, Any]:
-    return schemas.grant_out(_grant(request, grant_id))
+@router.get("/grants/{id}", response={200: schemas.GrantOut, **ERRORS})
+def get_grant(request: HttpRequest, id: str = GrantId) -> dict[str, Any]:
+    return schemas.grant_out(_grant(request, id))
 
 
-@router.put("/grants/{grant_id}", response={200: schemas.GrantOut, **ERRORS})
-def put_grant(request: HttpRequest, body: GrantIn, grant_id: str = GrantId) -> dict[str, Any]:
-    replace_grant(grant=_grant(request, grant_id), actor=actor_of(request), data=body)
-    return schemas.grant_out(_grant(request, grant_id))
+@router.put("/grants/{id}", response={200: schemas.GrantOut, **ERRORS})
+def put_grant(request: HttpRequest, body: GrantIn, id: str = GrantId) -> dict[str, Any]:
+    replace_grant(grant=_grant(request, id), actor=actor_of(request), data=body)
+    return schemas.grant_out(_grant(request, id))
 
 
-@router.delete("/grants/{grant_id}", response={204: None, **ERRORS})
-def remove_grant(request: HttpRequest, grant_id: str = GrantId) -> Status:
-    delete_grant(grant=_grant(request, grant_id), actor=actor_of(request))
+@router.delete("/grants/{id}", response={204: None, **ERRORS})
+def remove_grant(request: HttpRequest, id: str = GrantId) -> Status:
+    delete_grant(grant=_grant(request, id), actor=actor_of(request))
     return Status(204, None)
 
 
-@router.get("/grants/{grant_id}/members", response={200: list[schemas.MemberOut], **ERRORS})
-def list_members(request: HttpRequest, grant_id: str = GrantId) -> list[dict[str, Any]]:
-    return [schemas.member_out(member) for member in _grant(request, grant_id).members.all()]
+@router.get("/grants/{id}/members", response={200: list[schemas.MemberOut], **ERRORS})
+def list_members(request: HttpRequest, id: str = GrantId) -> list[dict[str, Any]]:
+    return [schemas.member_out(member) for member in _grant(request, id).members.all()]
 
 
 @router.post(
-    "/grants/{grant_id}/members", response={200: schemas.MemberOut, 201: schemas.MemberOut, **ERRORS}
+    "/grants/{id}/members", response={200: schemas.MemberOut, 201: schemas.MemberOut, **ERRORS}
 )
-def post_member(request: HttpRequest, body: MemberIn, grant_id: str = GrantId) -> Status:
-    member, created = add_member(grant=_grant(request, grant_id), actor=actor_of(request), email=body.email)
+def post_member(request: HttpRequest, body: MemberIn, id: str = GrantId) -> Status:
+    member, created = add_member(grant=_grant(request, id), actor=actor_of(request), email=body.email)
     return Status(201 if created else 200, schemas.member_out(member))
 
 
-@router.post("/grants/{grant_id}/members/{email}/resend", response={202: schemas.MemberOut, **ERRORS})
-def resend_member(request: HttpRequest, grant_id: str = GrantId, email: str = MemberEmail) -> Status:
-    member = resend_invitation(member=_member(request, grant_id, email), actor=actor_of(request))
+@router.post("/grants/{id}/members/{email}/resend", response={202: schemas.MemberOut, **ERRORS})
+def resend_member(request: HttpRequest, id: str = GrantId, email: str = MemberEmail) -> Status:
+    member = resend_invitation(member=_member(request, id, email), actor=actor_of(request))
     return Status(202, schemas.member_out(member))
 
 
-@router.delete("/grants/{grant_id}/members/{email}", response={204: None, **ERRORS})
-def delete_member(request: HttpRequest, grant_id: str = GrantId, email: str = MemberEmail) -> Status:
-    remove_member(member=_member(request, grant_id, email), actor=actor_of(request))
+@router.delete("/grants/{id}/members/{email}", response={204: None, **ERRORS})
+def delete_member(request: HttpRequest, id: str = GrantId, email: str = MemberEmail) -> Status:
+    remove_member(member=_member(request, id, email), actor=actor_of(request))
     return Status(204, None)
 
 
@@ -132,10 +132,10 @@ def _view(
     return HttpResponse(render_json(body), content_type="application/json; charset=utf-8")
 
 
-@router.get("/grants/{grant_id}/view", response={200: schemas.ViewOut, **ERRORS})
-def grant_view(request: HttpRequest, grant_id: str = GrantId) -> HttpResponse:
+@router.get("/grants/{id}/view", response={200: schemas.ViewOut, **ERRORS})
+def grant_view(request: HttpRequest, id: str = GrantId) -> HttpResponse:
     """Freischaltungseinsicht: exactly what the grant shows."""
-    grant = get_object_or_404(Grant.objects.select_related("clerk"), broker=broker_of(request), pk=grant_id)
+    grant = get_object_or_404(Grant.objects.select_related("clerk"), broker=broker_of(request), pk=id)
     return _view(
         visibility.customers(grant),
         visibility.contracts(grant),
