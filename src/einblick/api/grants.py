@@ -9,6 +9,8 @@ from ninja import Path, Router, Status
 
 from einblick.api import schemas
 from einblick.api.common import ERRORS, actor_of, broker_of, check_limit, page, render_json
+from einblick.audit.services import log_action
+from einblick.errors import FieldError, Invalid
 from einblick.grants import visibility
 from einblick.grants.models import Grant, GrantMember
 from einblick.grants.payloads import GrantIn, MemberIn
@@ -24,6 +26,8 @@ from einblick.portfolio.models import Contract, RiskLocation
 from einblick.portfolio.payloads import EMAIL_PATTERN
 
 router = Router(tags=["grants"])
+# The per-user view ORs one expression per grant; SQLite refuses expressions deeper than 1,000.
+MAX_UNION = 200
 GrantId = Path(..., pattern=r"^[A-Za-z0-9_-]{1,24}$", description="The grant's opaque id")
 MemberEmail = Path(..., max_length=254, pattern=EMAIL_PATTERN, description="The member's e-mail address")
 
@@ -37,7 +41,13 @@ def _grants(request: HttpRequest) -> QuerySet[Grant]:
 
 
 def _grant(request: HttpRequest, grant_id: str) -> Grant:
+    """The grant with everything grant_out() shows."""
     return get_object_or_404(_grants(request), pk=grant_id)
+
+
+def _lean(request: HttpRequest, grant_id: str) -> Grant:
+    """The grant alone, for calls that do not show it."""
+    return get_object_or_404(Grant.objects.select_related("broker"), broker=broker_of(request), pk=grant_id)
 
 
 def _member(request: HttpRequest, grant_id: str, email: str) -> GrantMember:
@@ -64,26 +74,24 @@ def get_grant(request: HttpRequest, id: str = GrantId) -> dict[str, Any]:
 
 @router.put("/grants/{id}", response={200: schemas.GrantOut, **ERRORS})
 def put_grant(request: HttpRequest, body: GrantIn, id: str = GrantId) -> dict[str, Any]:
-    replace_grant(grant=_grant(request, id), actor=actor_of(request), data=body)
+    replace_grant(grant=_lean(request, id), actor=actor_of(request), data=body)
     return schemas.grant_out(_grant(request, id))
 
 
 @router.delete("/grants/{id}", response={204: None, **ERRORS})
 def remove_grant(request: HttpRequest, id: str = GrantId) -> Status:
-    delete_grant(grant=_grant(request, id), actor=actor_of(request))
+    delete_grant(grant=_lean(request, id), actor=actor_of(request))
     return Status(204, None)
 
 
 @router.get("/grants/{id}/members", response={200: list[schemas.MemberOut], **ERRORS})
 def list_members(request: HttpRequest, id: str = GrantId) -> list[dict[str, Any]]:
-    return [schemas.member_out(member) for member in _grant(request, id).members.all()]
+    return [schemas.member_out(member) for member in _lean(request, id).members.all()]
 
 
-@router.post(
-    "/grants/{id}/members", response={200: schemas.MemberOut, 201: schemas.MemberOut, **ERRORS}
-)
+@router.post("/grants/{id}/members", response={200: schemas.MemberOut, 201: schemas.MemberOut, **ERRORS})
 def post_member(request: HttpRequest, body: MemberIn, id: str = GrantId) -> Status:
-    member, created = add_member(grant=_grant(request, id), actor=actor_of(request), email=body.email)
+    member, created = add_member(grant=_lean(request, id), actor=actor_of(request), email=body.email)
     return Status(201 if created else 200, schemas.member_out(member))
 
 
@@ -135,7 +143,16 @@ def _view(
 @router.get("/grants/{id}/view", response={200: schemas.ViewOut, **ERRORS})
 def grant_view(request: HttpRequest, id: str = GrantId) -> HttpResponse:
     """Freischaltungseinsicht: exactly what the grant shows."""
-    grant = get_object_or_404(Grant.objects.select_related("clerk"), broker=broker_of(request), pk=id)
+    grant = get_object_or_404(
+        Grant.objects.select_related("clerk", "broker"), broker=broker_of(request), pk=id
+    )
+    log_action(
+        broker=grant.broker,
+        actor=actor_of(request),
+        action="grant.previewed",
+        object_type="grant",
+        object_id=grant.pk,
+    )
     return _view(
         visibility.customers(grant),
         visibility.contracts(grant),
@@ -154,6 +171,11 @@ def user_view(request: HttpRequest, email: str = MemberEmail) -> HttpResponse:
     )
     if not grants:
         raise Http404
+    if len(grants) > MAX_UNION:
+        raise Invalid(
+            f"The user is a member of {len(grants)} grants; the combined view covers at most {MAX_UNION}.",
+            [FieldError(("path", "email"), "use /grants/{id}/view for each grant")],
+        )
     shown_clerks = [grant.clerk for grant in grants if grant.show_clerk and grant.clerk is not None]
     located = visibility.union_risk_location_contracts(grants)
     return _view(

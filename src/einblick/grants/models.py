@@ -15,7 +15,6 @@ from einblick.portfolio.models import Contract, Customer
 STATUS_OPTIONS = (
     "ANFRAGE",
     "ANGEBOT",
-    "EIGEN",
     "FREMD",
     "FREMDTEIL",
     "GESPERRT",
@@ -24,6 +23,7 @@ STATUS_OPTIONS = (
     "STORNO",
     "ANTRAG",
     "POLICE",
+    "EIGEN",
 )
 
 

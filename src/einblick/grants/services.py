@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from einblick.accounts.models import User
 from einblick.audit.services import Actor, log_action
 from einblick.brokers.models import Broker, StaffMember, StaffRole, TariffAccount
-from einblick.errors import ErrorList, Invalid
+from einblick.errors import Conflict, ErrorList, Invalid
 from einblick.grants.models import STATUS_OPTIONS, Grant, GrantMember, MemberState
 from einblick.grants.payloads import GrantIn
 from einblick.portfolio.importing.sql import lookup
@@ -72,13 +72,11 @@ def _write(grant: Grant, data: GrantIn) -> None:
         if code not in lines:
             errors.add("share", "lines", i, msg=f"line {code} is not in the catalogue")
     contracts = lookup(broker, Contract, data.share.contracts, "customer_id")
-    covered = set(customers.values()) | set(
-        Customer.objects.filter(broker=broker, intermediary__in=data.intermediaries).values_list(
-            "pk", flat=True
-        )
-        if data.intermediaries
-        else []
-    )
+    covered = set(customers.values())
+    picked_customers = {customer_id for _, customer_id in contracts.values()} - covered
+    if picked_customers and data.intermediaries:  # only the customers of picked contracts matter
+        by_number = Customer.objects.filter(pk__in=picked_customers, intermediary__in=data.intermediaries)
+        covered |= set(by_number.values_list("pk", flat=True))
     for i, ext in enumerate(data.share.contracts):
         if ext not in contracts:
             errors.add("share", "contracts", i, msg=f"contract {ext} does not exist")
@@ -135,13 +133,17 @@ def add_member(*, grant: Grant, actor: Actor, email: str) -> tuple[GrantMember, 
         return member, False
     now = timezone.now()
     known = User.objects.filter(email__iexact=email, is_active=True).exists()
-    member = GrantMember.objects.create(
-        grant=grant,
-        email=email,
-        state=MemberState.ACTIVE if known else MemberState.INVITED,
-        invited_at=now,
-        joined_at=now if known else None,
-    )
+    try:
+        with transaction.atomic():
+            member = GrantMember.objects.create(
+                grant=grant,
+                email=email,
+                state=MemberState.ACTIVE if known else MemberState.INVITED,
+                invited_at=now,
+                joined_at=now if known else None,
+            )
+    except IntegrityError:  # added at the same moment by another request
+        return GrantMember.objects.get(grant=grant, email=email), False
     log_action(
         broker=grant.broker,
         actor=actor,
@@ -156,6 +158,8 @@ def add_member(*, grant: Grant, actor: Actor, email: str) -> tuple[GrantMember, 
 @transaction.atomic
 def resend_invitation(*, member: GrantMember, actor: Actor) -> GrantMember:
     """Link versenden: a fresh invitation. (The link itself comes with the accounts issue.)"""
+    if member.state != MemberState.INVITED:
+        raise Conflict("The member has joined already; there is no invitation to send again.")
     member.invited_at = timezone.now()
     member.save(update_fields=["invited_at"])
     log_action(
@@ -194,8 +198,11 @@ def drop_uncovered_picks(*, contract_pks: list[int]) -> int:
     if not rows:
         return 0
     grant_ids = {grant_id for _, grant_id, _, _ in rows}
+    customer_ids = {customer_id for _, _, customer_id, _ in rows}
     members = set(
-        Grant.customers.through.objects.filter(grant_id__in=grant_ids).values_list("grant_id", "customer_id")
+        Grant.customers.through.objects.filter(
+            grant_id__in=grant_ids, customer_id__in=customer_ids
+        ).values_list("grant_id", "customer_id")
     )
     numbers = dict(Grant.objects.filter(pk__in=grant_ids).values_list("pk", "intermediaries"))
     stale = [

@@ -256,7 +256,12 @@ def _write_customers(batch: _Batch, section: _Section, valid: dict[str, Any]) ->
     renumbered = [pk for k, (pk, old) in updated.items() if old["intermediary"] != rows[k]["intermediary"]]
     if renumbered:
         _drop_uncovered_picks(
-            list(Contract.objects.filter(customer_id__in=renumbered).values_list("pk", flat=True))
+            # only the picked ones: the renumbered customers may have many contracts
+            list(
+                Contract.objects.filter(customer_id__in=renumbered, grants__isnull=False)
+                .values_list("pk", flat=True)
+                .distinct()
+            )
         )
 
 
