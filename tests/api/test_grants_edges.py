@@ -1,8 +1,7 @@
-"""Grant edges found in review: preview audit, resend to a joined member, the union's size, option order."""
+"""Grant edges found in review: resend to a joined member, the union's size, option order."""
 
 from einblick.accounts.models import User
 from einblick.api import grants as grants_api
-from einblick.audit.models import AuditEntry
 from tests.conftest import assert_error
 
 
@@ -10,15 +9,6 @@ def _grant(api, name: str = "Familie Muster", **share) -> str:
     response = api.post("/grants", {"name": name, "share": share})
     assert response.status_code == 201, response.content
     return response.json()["id"]
-
-
-def test_it_writes_each_preview_of_a_grant_to_the_audit_log(api, broker):
-    grant_id = _grant(api)
-
-    assert api.get(f"/grants/{grant_id}/view").status_code == 200
-
-    entry = AuditEntry.objects.filter(broker=broker, action="grant.previewed").get()
-    assert (entry.object_type, entry.object_id) == ("grant", grant_id)
 
 
 def test_it_refuses_to_resend_an_invitation_to_a_member_who_has_joined(api, db):

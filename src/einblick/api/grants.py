@@ -9,7 +9,6 @@ from ninja import Path, Router, Status
 
 from einblick.api import schemas
 from einblick.api.common import ERRORS, actor_of, broker_of, check_limit, page, render_json
-from einblick.audit.services import log_action
 from einblick.errors import FieldError, Invalid
 from einblick.grants import visibility
 from einblick.grants.models import Grant, GrantMember
@@ -143,16 +142,7 @@ def _view(
 @router.get("/grants/{id}/view", response={200: schemas.ViewOut, **ERRORS})
 def grant_view(request: HttpRequest, id: str = GrantId) -> HttpResponse:
     """Freischaltungseinsicht: exactly what the grant shows."""
-    grant = get_object_or_404(
-        Grant.objects.select_related("clerk", "broker"), broker=broker_of(request), pk=id
-    )
-    log_action(
-        broker=grant.broker,
-        actor=actor_of(request),
-        action="grant.previewed",
-        object_type="grant",
-        object_id=grant.pk,
-    )
+    grant = get_object_or_404(Grant.objects.select_related("clerk"), broker=broker_of(request), pk=id)
     return _view(
         visibility.customers(grant),
         visibility.contracts(grant),
