@@ -172,51 +172,35 @@ def _claims(broker: Broker) -> QuerySet[Claim]:
 
 
 portfolio = Router()
-_register(
-    portfolio,
-    path="customers",
-    section="customers",
-    payload=payloads.CustomerIn,
-    out_schema=schemas.CustomerOut,
-    out=schemas.customer_out,
-    queryset=lambda b: b.customers.all(),
-)
-_register(
-    portfolio,
-    path="contracts",
-    section="contracts",
-    payload=payloads.ContractIn,
-    out_schema=schemas.ContractOut,
-    out=schemas.contract_out,
-    queryset=_contracts,
-)
-_register(
-    portfolio,
-    path="claims",
-    section="claims",
-    payload=payloads.ClaimIn,
-    out_schema=schemas.ClaimOut,
-    out=schemas.claim_out,
-    queryset=_claims,
-)
-_register(
-    portfolio,
-    path="staff",
-    section="staff",
-    payload=payloads.StaffIn,
-    out_schema=schemas.StaffOut,
-    out=schemas.staff_out,
-    queryset=lambda b: b.staff.all(),
-)
-_register(
-    portfolio,
-    path="tariff-accounts",
-    section="tariff_accounts",
-    payload=payloads.TariffAccountIn,
-    out_schema=schemas.TariffAccountOut,
-    out=schemas.tariff_account_out,
-    queryset=lambda b: b.tariff_accounts.all(),
-)
+# section, request body, answer schema, answer, queryset; the path is the section with hyphens
+for section, payload, out_schema, out, queryset in (
+    (
+        "customers",
+        payloads.CustomerIn,
+        schemas.CustomerOut,
+        schemas.customer_out,
+        lambda b: b.customers.all(),
+    ),
+    ("contracts", payloads.ContractIn, schemas.ContractOut, schemas.contract_out, _contracts),
+    ("claims", payloads.ClaimIn, schemas.ClaimOut, schemas.claim_out, _claims),
+    ("staff", payloads.StaffIn, schemas.StaffOut, schemas.staff_out, lambda b: b.staff.all()),
+    (
+        "tariff_accounts",
+        payloads.TariffAccountIn,
+        schemas.TariffAccountOut,
+        schemas.tariff_account_out,
+        lambda b: b.tariff_accounts.all(),
+    ),
+):
+    _register(
+        portfolio,
+        path=section.replace("_", "-"),
+        section=section,
+        payload=payload,
+        out_schema=out_schema,
+        out=out,
+        queryset=queryset,
+    )
 FilterId = Query(None, pattern=EXTERNAL_ID_PATTERN, description="an external id")
 LineCode = Path(..., pattern=EXTERNAL_ID_PATTERN, description="The line's code, e.g. KFZ")
 

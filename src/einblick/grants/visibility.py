@@ -7,7 +7,7 @@ not depend on how much the grant shows, and the union over several grants is the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TypedDict
 
 from django.db.models import Q, QuerySet
@@ -128,10 +128,10 @@ def active_grants(broker_id: int, email: str) -> QuerySet[Grant]:
     ).distinct()
 
 
-def _union(grants: Iterable[Grant], q_of: object) -> Q:
+def _union(grants: Iterable[Grant], q_of: Callable[[Grant], Q]) -> Q:
     q = NOTHING
     for grant in grants:
-        q |= q_of(grant)  # type: ignore[operator]
+        q |= q_of(grant)
     return q
 
 
