@@ -40,3 +40,23 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+
+class Invitation(models.Model):
+    """The link of one invitation to one grant membership (Teilen, Link versenden).
+
+    Only the SHA-256 of the token is stored; the token itself exists in the e-mail alone. A new
+    invitation for the same member replaces the old one, using it deletes it, and removing the
+    member (or deleting the grant) deletes it with the membership."""
+
+    member = models.OneToOneField("grants.GrantMember", on_delete=models.CASCADE, related_name="invitation")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk}"

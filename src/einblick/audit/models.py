@@ -8,7 +8,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
-    broker = models.ForeignKey("brokers.Broker", on_delete=models.CASCADE, related_name="audit_entries")
+    # Account events of someone who belongs to no broker (a failed login for an unknown address,
+    # an operator) have no broker.
+    broker = models.ForeignKey(
+        "brokers.Broker", null=True, blank=True, on_delete=models.CASCADE, related_name="audit_entries"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor_token = models.ForeignKey("brokers.ApiToken", null=True, blank=True, on_delete=models.SET_NULL)
     actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -17,6 +21,7 @@ class AuditEntry(models.Model):
     object_type = models.CharField(_("object type"), max_length=32, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("audit entry")

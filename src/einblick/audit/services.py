@@ -21,12 +21,13 @@ def actor_fields(actor: Actor) -> dict[str, Any]:
 
 def log_action(
     *,
-    broker: Broker,
+    broker: Broker | None,
     actor: Actor,
     action: str,
     object_type: str = "",
     object_id: str = "",
     data: dict[str, Any] | None = None,
+    ip: str | None = None,
 ) -> AuditEntry:
     """Record one change. `data` holds field names and counts, never personal or insurance data."""
     return AuditEntry.objects.create(
@@ -35,5 +36,6 @@ def log_action(
         object_type=object_type,
         object_id=object_id,
         data=data or {},
+        ip=ip,
         **actor_fields(actor),
     )

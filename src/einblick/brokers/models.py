@@ -27,6 +27,11 @@ class Broker(models.Model):
     slug = models.SlugField(_("slug"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    portal_mfa_required = models.BooleanField(
+        _("second factor required for portal users"),
+        default=False,
+        help_text=_("Staff always need a second factor; this makes it mandatory for portal users too."),
+    )
 
     class Meta:
         verbose_name = _("broker")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -36,27 +38,69 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def secret_key(data_dir: Path) -> str:
-    """SECRET_KEY from the environment, else generated once into the data directory."""
-    if key := os.environ.get("SECRET_KEY"):
+def generated_secret(name: str, data_dir: Path, make: Callable[[], str]) -> str:
+    """A secret from the environment variable `name`, else generated once into the data directory
+    (file `name` in lower case, mode 0600), so that a fresh installation needs no configuration."""
+    if key := os.environ.get(name):
         return key
-    path = data_dir / "secret_key"
-    if path.exists():
+    path = data_dir / name.lower()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
         return path.read_text().strip()
-    key = secrets.token_urlsafe(50)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    key = make()
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
 
 
+def secret_key(data_dir: Path) -> str:
+    """SECRET_KEY from the environment, else generated once into the data directory."""
+    return generated_secret("SECRET_KEY", data_dir, lambda: secrets.token_urlsafe(50))
+
+
+def mfa_key(data_dir: Path) -> str:
+    """The key that encrypts TOTP secrets at rest (Fernet, 32 bytes url-safe base64)."""
+    key = generated_secret(
+        "EINBLICK_MFA_KEY", data_dir, lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    )
+    try:
+        if len(base64.urlsafe_b64decode(key.encode())) != 32:
+            raise ValueError
+    except ValueError as exc:
+        raise ImproperlyConfigured("EINBLICK_MFA_KEY must be 32 bytes in url-safe base64") from exc
+    return key
+
+
+def env_int(name: str, default: int, *, minimum: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def cache_settings(redis_url: str) -> dict[str, dict[str, object]]:
+    """Redis when REDIS_URL is set, else the database cache (table created by a migration)."""
+    if redis_url:
+        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "einblick_cache"}}
+
+
 def email_settings(url: str) -> dict[str, object]:
-    """Django e-mail settings from EMAIL_URL (smtp://, smtps://, console:)."""
+    """Django e-mail settings from EMAIL_URL (smtp://, smtps://, console:, outbox:)."""
     parts = urlsplit(url)
     if parts.scheme == "console":
         return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parts.scheme == "outbox":
+        return {"EMAIL_BACKEND": "einblick.accounts.outbox.OutboxBackend"}
     if parts.scheme not in {"smtp", "smtps"}:
-        raise ImproperlyConfigured("EMAIL_URL must start with smtp://, smtps:// or console:")
+        raise ImproperlyConfigured("EMAIL_URL must start with smtp://, smtps://, console: or outbox:")
     try:
         port = parts.port
     except ValueError as exc:

@@ -7,7 +7,16 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
-from einblick.config.env import email_settings, env_bool, env_list, env_str, secret_key
+from einblick.config.env import (
+    cache_settings,
+    email_settings,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    mfa_key,
+    secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # src/einblick
 DATA_DIR = Path(env_str("EINBLICK_DATA_DIR", "./var")).resolve()
@@ -30,6 +39,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "einblick.config",
     "einblick.accounts",
     "einblick.audit",
@@ -37,6 +50,8 @@ INSTALLED_APPS = [
     "einblick.portfolio",
     "einblick.grants",
     "einblick.demo",
+    "einblick.portal",
+    "einblick.staff",
 ]
 AUTH_USER_MODEL = "accounts.User"
 
@@ -49,8 +64,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "einblick.accounts.middleware.SessionLimitsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "einblick.accounts.middleware.RequireMfaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "einblick.config.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "einblick.config.urls"
@@ -66,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "einblick.accounts.context.navigation",
             ],
         },
     }
@@ -93,12 +114,71 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# At least 12 characters, up to 512, no composition rules (ASVS 5.0 V6.2); Django's common-password,
+# similarity and numeric checks, and no password built on the product's or the user's brokers' names.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "einblick.accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 512}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "einblick.accounts.validators.ContextWordsValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+# Accounts (django-allauth): log in by e-mail; accounts come from invitations, there is no open sign-up.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+ACCOUNT_ADAPTER = "einblick.accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "none"  # the invitation link proves the address
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+# Five failed logins per address in five minutes (ten per IP and minute), then 429 until the window
+# has passed: throttling, never a permanent lockout.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/300s/key",
+    "login": "30/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "signup": "20/m/ip",
+    "accept_invitation": "20/m/ip",
+    "change_password": "5/m/user",
+    "reauthenticate": "10/m/user",
+}
+PASSWORD_RESET_TIMEOUT = 60 * 60  # reset links live one hour and die when used
+EINBLICK_INVITATION_DAYS = env_int("EINBLICK_INVITATION_DAYS", 14)
+EINBLICK_CONTEXT_WORDS = ["einblick"]
+
+MFA_ADAPTER = "einblick.accounts.adapters.MfaAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Einblick"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not BASE_URL.startswith("https://")
+MFA_KEY = mfa_key(DATA_DIR)
+
+USERSESSIONS_TRACK_ACTIVITY = True
+
+# Sessions: a new id at login (Django), ended on the server at logout; portal sessions end after
+# 30 idle minutes and at the latest 12 hours after login (accounts.middleware.SessionLimitsMiddleware).
+SESSION_IDLE_SECONDS = env_int("EINBLICK_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_MAX_SECONDS = env_int("EINBLICK_SESSION_MAX_HOURS", 12) * 3600
+SESSION_COOKIE_AGE = SESSION_MAX_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+CACHES = cache_settings(env_str("REDIS_URL"))
 
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", "Deutsch"), ("en", "English")]
@@ -123,13 +203,19 @@ API_MAX_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BYTES  # the import view streams its larger body itself
 
 EMAIL_URL = env_str("EMAIL_URL", "console:")
+EMAIL_OUTBOX_DIR = DATA_DIR / "outbox"
 globals().update(email_settings(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "Einblick <portal@localhost>")
 
+# Cookies are Secure and HSTS is sent whenever the portal is served over https (EINBLICK_BASE_URL).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = 31_536_000 if SESSION_COOKIE_SECURE else 0
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("EINBLICK_BEHIND_PROXY") else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

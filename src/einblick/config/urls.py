@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
-from django.urls import path, re_path
-from django.views.generic import RedirectView
+from django.urls import include, path, re_path
 
+from einblick.accounts import views as account_views
 from einblick.api.v1 import api
 
 
@@ -12,8 +12,11 @@ def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
 
 
 urlpatterns = [
-    # Until the portal lands (issue 5), the front page leads to the API documentation.
-    path("", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
+    path("", account_views.home, name="home"),
+    path("accounts/", include("einblick.accounts.urls")),
+    path("portal/", include("einblick.portal.urls")),
+    path("staff/", include("einblick.staff.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from einblick.accounts import invitations, sessions
 from einblick.accounts.models import User
 from einblick.audit.services import Actor, log_action
 from einblick.brokers.models import Broker, StaffMember, StaffRole, TariffAccount
@@ -53,7 +54,9 @@ def delete_grant(*, grant: Grant, actor: Actor) -> None:
     log_action(
         broker=grant.broker, actor=actor, action="grant.deleted", object_type="grant", object_id=grant.pk
     )
+    emails = list(grant.members.values_list("email", flat=True))
     grant.delete()
+    sessions.end_sessions_without_access(emails=emails)
 
 
 def _write(grant: Grant, data: GrantIn) -> None:
@@ -125,8 +128,8 @@ def _write(grant: Grant, data: GrantIn) -> None:
 
 @transaction.atomic
 def add_member(*, grant: Grant, actor: Actor, email: str) -> tuple[GrantMember, bool]:
-    """Teilen: a registered e-mail becomes active at once, an unknown one is invited.
-    (The notice and invitation e-mails come with the accounts issue.)"""
+    """Teilen: a registered e-mail becomes active at once and gets a notice, an unknown one is
+    invited by e-mail with a single-use link (accounts.invitations)."""
     email = email.lower()
     member = GrantMember.objects.filter(grant=grant, email=email).first()
     if member is not None:
@@ -152,16 +155,21 @@ def add_member(*, grant: Grant, actor: Actor, email: str) -> tuple[GrantMember, 
         object_id=grant.pk,
         data={"state": member.state},
     )
+    if known:
+        invitations.send_access_notice(member=member)
+    else:
+        invitations.send_invitation(member=member)
     return member, True
 
 
 @transaction.atomic
 def resend_invitation(*, member: GrantMember, actor: Actor) -> GrantMember:
-    """Link versenden: a fresh invitation. (The link itself comes with the accounts issue.)"""
+    """Link versenden: a fresh link by e-mail; the earlier link stops working."""
     if member.state != MemberState.INVITED:
         raise Conflict("The member has joined already; there is no invitation to send again.")
     member.invited_at = timezone.now()
     member.save(update_fields=["invited_at"])
+    invitations.send_invitation(member=member)
     log_action(
         broker=member.grant.broker,
         actor=actor,
@@ -174,7 +182,8 @@ def resend_invitation(*, member: GrantMember, actor: Actor) -> GrantMember:
 
 @transaction.atomic
 def remove_member(*, member: GrantMember, actor: Actor) -> None:
-    """Access ends at once: visibility asks for active members of existing grants."""
+    """Access ends at once: visibility asks for active members of existing grants. Someone left with
+    no grant and no staff membership is also logged out everywhere."""
     log_action(
         broker=member.grant.broker,
         actor=actor,
@@ -183,6 +192,7 @@ def remove_member(*, member: GrantMember, actor: Actor) -> None:
         object_id=member.grant_id,
     )
     member.delete()
+    sessions.end_sessions_without_access(emails=[member.email])
 
 
 def drop_uncovered_picks(*, contract_pks: list[int]) -> int:

@@ -45,6 +45,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"Einblick serves {settings.BASE_URL} on http://{host}:{port}/ (Ctrl+C stops it)")
         _Gunicorn(

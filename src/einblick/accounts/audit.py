@@ -1,0 +1,87 @@
+"""Account events in the audit log: with actor, time and IP, never a password or token.
+
+An event is written once for every broker the person belongs to (so each broker's log shows its own
+users' logins), or once without a broker for someone who belongs to none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.signals import password_changed, password_reset
+from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.http import HttpRequest
+
+from einblick.accounts.models import User
+from einblick.accounts.roles import brokers_of
+from einblick.audit.services import log_action
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    request: HttpRequest | None,
+    *,
+    action: str,
+    user: User | None = None,
+    email: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    address = (user.email if user is not None else email or "").lower()[:254]
+    actor: Any = user if user is not None else None
+    brokers = list(brokers_of(address)) if address else []
+    for broker in brokers or [None]:
+        entry = log_action(
+            broker=broker,
+            actor=actor,
+            action=action,
+            object_type="user",
+            data=data,
+            ip=client_ip(request),
+        )
+        if actor is None and address:  # a failed login names the address that was tried
+            entry.actor_label = address
+            entry.save(update_fields=["actor_label"])
+
+
+def _on_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    record(request, action="account.login", user=user)
+
+
+def _on_logout(sender: Any, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
+    if user is not None:
+        record(request, action="account.logout", user=user)
+
+
+def _on_password_changed(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    record(request, action="account.password_changed", user=user)
+
+
+def _on_password_reset(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    record(request, action="account.password_reset", user=user)
+
+
+def _mfa(action: str) -> Any:
+    def receiver(sender: Any, request: HttpRequest, user: User, authenticator: Any, **kwargs: Any) -> None:
+        record(request, action=action, user=user, data={"type": authenticator.type})
+
+    return receiver
+
+
+_on_mfa_added = _mfa("account.mfa_added")
+_on_mfa_removed = _mfa("account.mfa_removed")
+_on_mfa_reset = _mfa("account.mfa_reset")
+
+
+def connect() -> None:
+    user_logged_in.connect(_on_login, dispatch_uid="einblick.audit.login")
+    user_logged_out.connect(_on_logout, dispatch_uid="einblick.audit.logout")
+    password_changed.connect(_on_password_changed, dispatch_uid="einblick.audit.password_changed")
+    password_reset.connect(_on_password_reset, dispatch_uid="einblick.audit.password_reset")
+    authenticator_added.connect(_on_mfa_added, dispatch_uid="einblick.audit.mfa_added")
+    authenticator_removed.connect(_on_mfa_removed, dispatch_uid="einblick.audit.mfa_removed")
+    authenticator_reset.connect(_on_mfa_reset, dispatch_uid="einblick.audit.mfa_reset")

@@ -1,0 +1,42 @@
+"""Who a user is to the brokers: staff (by their staff membership) and portal user (by grant membership).
+
+Both are found by the user's e-mail address, which is unique ignoring case (domain.md §1)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from einblick.accounts.models import User
+from einblick.brokers.models import Broker, StaffMember, StaffRole
+from einblick.grants.models import Grant, GrantMember, MemberState
+
+LOGIN_ROLES = (StaffRole.ADMIN, StaffRole.USER)
+
+
+def staff_memberships(email: str) -> QuerySet[StaffMember]:
+    """Staff rows that carry a login (role admin or user; role none is a clerk record only)."""
+    return StaffMember.objects.filter(email__iexact=email, role__in=LOGIN_ROLES).select_related("broker")
+
+
+def is_staff_user(user: User) -> bool:
+    return user.is_authenticated and staff_memberships(user.email).exists()
+
+
+def member_grants(email: str) -> QuerySet[Grant]:
+    """Grants in which this address is an active member, of every broker."""
+    return Grant.objects.filter(members__email=email.lower(), members__state=MemberState.ACTIVE)
+
+
+def brokers_of(email: str) -> QuerySet[Broker]:
+    """Every broker this address belongs to: as staff (any role) or as a member of a grant (any state)."""
+    email = email.lower()
+    return Broker.objects.filter(
+        pk__in=GrantMember.objects.filter(email=email).values("grant__broker_id")
+    ) | Broker.objects.filter(pk__in=StaffMember.objects.filter(email__iexact=email).values("broker_id"))
+
+
+def mfa_required(user: User) -> bool:
+    """Staff always need a second factor; portal users when a broker of one of their grants says so."""
+    if is_staff_user(user):
+        return True
+    return member_grants(user.email).filter(broker__portal_mfa_required=True).exists()

@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from einblick.accounts import views
+
+urlpatterns = [
+    path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    path("invitation/", views.invitation, name="invitation"),
+    path("overview/", views.overview, name="account_overview"),
+    path("export/", views.export, name="account_export"),
+    path("delete/", views.delete, name="account_delete"),
+    path("outbox/", views.outbox, name="outbox"),
+    path("", include("allauth.urls")),
+]

@@ -1,0 +1,143 @@
+"""Account pages that allauth does not bring: invitation, overview, export, deletion, demo outbox."""
+
+from __future__ import annotations
+
+import json
+
+from allauth.core.internal.ratelimit import consume_or_429
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from einblick.accounts import invitations, privacy
+from einblick.accounts.audit import client_ip
+from einblick.accounts.forms import DeleteAccountForm, SetPasswordForm
+from einblick.accounts.models import User
+from einblick.accounts.outbox import read_outbox
+from einblick.accounts.roles import is_staff_user, staff_memberships
+
+INVITATION_SESSION_KEY = "einblick_invitation"
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _limited(request: HttpRequest, action: str) -> HttpResponse | None:
+    return consume_or_429(request, app="allauth.account", action=action, limit_get=True)
+
+
+@never_cache
+def home(request: HttpRequest) -> HttpResponse:
+    """The front door: staff to the office, everyone else to the portal, strangers to the login."""
+    if not request.user.is_authenticated:
+        return redirect("account_login")
+    if is_staff_user(request.user):  # type: ignore[arg-type]
+        return redirect("staff:home")
+    return redirect("portal:home")
+
+
+@never_cache
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the e-mail. The token moves into the session at once and the browser goes on to
+    a URL without it, so it shows up in no history, log or Referer header."""
+    if response := _limited(request, "accept_invitation"):
+        return response
+    request.session[INVITATION_SESSION_KEY] = token
+    return redirect("invitation")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest) -> HttpResponse:
+    token = request.session.get(INVITATION_SESSION_KEY, "")
+    found = invitations.find_invitation(token)
+    if found is None:
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    if User.objects.filter(email__iexact=found.member.email).exists():
+        # An account was made for this address meanwhile: the link only activates the membership.
+        invitations.accept_invitation(token=token, password="", ip=client_ip(request))
+        request.session.pop(INVITATION_SESSION_KEY, None)
+        if request.user.is_authenticated:
+            logout(request)
+        messages.success(request, _("Your access is active. Please log in."))
+        return redirect("account_login")
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST":
+        if response := _limited(request, "accept_invitation"):
+            return response
+        if form.is_valid():
+            try:
+                user = invitations.accept_invitation(
+                    token=token, password=form.cleaned_data["password1"], ip=client_ip(request)
+                )
+            except ValidationError as exc:
+                form.add_error("password1", exc)
+            else:
+                if user is None:
+                    return render(request, "accounts/invitation_invalid.html", status=404)
+                if request.user.is_authenticated:
+                    logout(request)
+                login(request, user, backend=BACKEND)  # a new session id
+                messages.success(request, _("Welcome! Your password is set."))
+                return redirect("home")
+    context = {"form": form, "email": found.member.email, "broker": found.member.grant.broker}
+    return render(request, "accounts/invitation.html", context, status=400 if form.errors else 200)
+
+
+@never_cache
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "staff": list(staff_memberships(user.email)),  # type: ignore[union-attr]
+        "export": privacy.export_account(user),  # type: ignore[arg-type]
+    }
+    return render(request, "accounts/overview.html", context)
+
+
+@never_cache
+@login_required
+def export(request: HttpRequest) -> HttpResponse:
+    data = privacy.export_account(request.user)  # type: ignore[arg-type]
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="einblick-daten-{stamp}.json"'
+    return response
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        privacy.delete_account(user=user, ip=client_ip(request))  # type: ignore[arg-type]
+        messages.success(request, _("Your account has been deleted."))
+        return redirect("account_login")
+    return render(request, "accounts/delete.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@never_cache
+@login_required
+def outbox(request: HttpRequest) -> HttpResponse:
+    """The demo's outbox (EMAIL_URL=outbox:): operators read every mail, staff their broker's."""
+    if settings.EMAIL_BACKEND != "einblick.accounts.outbox.OutboxBackend":
+        raise Http404
+    user = request.user
+    if user.is_superuser:
+        broker_ids = None
+    else:
+        broker_ids = {str(s.broker_id) for s in staff_memberships(user.email)}  # type: ignore[union-attr]
+        if not broker_ids:
+            raise PermissionDenied
+    return render(request, "accounts/outbox.html", {"mails": read_outbox(broker_ids=broker_ids)})

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from einblick.staff import views
+
+app_name = "staff"
+urlpatterns = [path("", views.home, name="home")]
