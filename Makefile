@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Translations: locale/*/django.po compiled to .mo by babel (no GNU gettext needed).
+PO := $(wildcard locale/*/LC_MESSAGES/django.po)
+MO := $(PO:.po=.mo)
+%.mo: %.po $(STAMP)
+	$(BIN)/python -m einblick.config.catalogues
+
+install: $(STAMP) $(MO)
 
 run: install
 	$(BIN)/einblick demo
@@ -31,6 +37,10 @@ lint: install
 bench: install
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/visibility_bench.py
+
+# Refresh locale/de from the source (needs GNU gettext: apt-get install gettext).
+messages: install
+	cd src/einblick && ../../$(BIN)/python -m django makemessages -l de --settings einblick.config.settings --ignore 'migrations/*'
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

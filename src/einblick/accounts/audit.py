@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from einblick.accounts.models import User
 from einblick.accounts.roles import brokers_of
 from einblick.audit.services import log_action
+from einblick.brokers.models import Broker
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -33,7 +34,7 @@ def record(
 ) -> None:
     address = (user.email if user is not None else email or "").lower()[:254]
     actor: Any = user if user is not None else None
-    brokers = list(brokers_of(address)) if address else []
+    brokers: list[Broker | None] = list(brokers_of(address)) if address else []
     for broker in brokers or [None]:
         entry = log_action(
             broker=broker,

@@ -30,7 +30,9 @@ def sender(broker: Broker | None) -> str:
     return formataddr((re.sub(r"\s+", " ", broker.name).strip(), address))
 
 
-def render(template: str, *, to: str, context: dict[str, Any], broker: Broker | None) -> EmailMultiAlternatives:
+def render(
+    template: str, *, to: str, context: dict[str, Any], broker: Broker | None
+) -> EmailMultiAlternatives:
     """Render emails/<template>_subject.txt, _message.txt and _message.html into one message."""
     context = {"base_url": settings.BASE_URL, "broker": broker, **context}
     with translation.override(settings.LANGUAGE_CODE):

@@ -56,10 +56,14 @@ class RequireMfaMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path
         user = request.user
-        if user.is_authenticated and path.startswith(STAFF_PREFIXES + PORTAL_PREFIXES):
-            if not self._has_second_factor(user) and self._needs_second_factor(user, path):
-                target = reverse("mfa_index") + "?" + urlencode({"next": request.get_full_path()})
-                return HttpResponseRedirect(target)
+        if (
+            user.is_authenticated
+            and path.startswith(STAFF_PREFIXES + PORTAL_PREFIXES)
+            and not self._has_second_factor(user)
+            and self._needs_second_factor(user, path)
+        ):
+            target = reverse("mfa_index") + "?" + urlencode({"next": request.get_full_path()})
+            return HttpResponseRedirect(target)
         return self.get_response(request)
 
     @staticmethod

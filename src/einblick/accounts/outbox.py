@@ -35,7 +35,7 @@ class OutboxBackend(BaseEmailBackend):
             name = f"{datetime.now(tz=UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}.eml"
             fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(message.message().as_bytes(linesep="\n"))
+                handle.write(message.message().as_bytes())
         return len(email_messages)
 
 

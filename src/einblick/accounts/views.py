@@ -37,7 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The front door: staff to the office, everyone else to the portal, strangers to the login."""
     if not request.user.is_authenticated:
         return redirect("account_login")
-    if is_staff_user(request.user):  # type: ignore[arg-type]
+    if is_staff_user(request.user):
         return redirect("staff:home")
     return redirect("portal:home")
 

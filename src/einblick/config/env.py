@@ -89,7 +89,9 @@ def cache_settings(redis_url: str) -> dict[str, dict[str, object]]:
     """Redis when REDIS_URL is set, else the database cache (table created by a migration)."""
     if redis_url:
         return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
-    return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "einblick_cache"}}
+    return {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "einblick_cache"}
+    }
 
 
 def email_settings(url: str) -> dict[str, object]:
