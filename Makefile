@@ -15,13 +15,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Translations: locale/*/django.po compiled to .mo by babel (no GNU gettext needed).
-PO := $(wildcard locale/*/LC_MESSAGES/django.po)
+PO := $(wildcard locale/*/LC_MESSAGES/django.po locale/overrides/*/LC_MESSAGES/django.po)
 MO := $(PO:.po=.mo)
 %.mo: %.po $(STAMP)
 	$(BIN)/python -m einblick.config.catalogues
 
 install: $(STAMP) $(MO)
 
+# The demo keeps its e-mails in a local outbox (var/outbox), readable at /accounts/outbox/.
+run: export EMAIL_URL ?= outbox:
 run: install
 	$(BIN)/einblick demo
 	$(BIN)/einblick serve --host $(HOST) --port $(PORT)

@@ -15,7 +15,7 @@ LOCALE_DIR = Path(__file__).resolve().parents[3] / "locale"
 
 def compile_catalogues(locale_dir: Path = LOCALE_DIR) -> list[Path]:
     written = []
-    for po_path in sorted(locale_dir.glob("*/LC_MESSAGES/*.po")):
+    for po_path in sorted(locale_dir.glob("**/LC_MESSAGES/*.po")):
         with po_path.open("rb") as handle:
             catalog = read_po(handle, locale=po_path.parts[-3])
         mo_path = po_path.with_suffix(".mo")

@@ -1,4 +1,5 @@
-"""Keep personal data out of logs: e-mail addresses in request paths are redacted."""
+"""Keep personal data and secrets out of logs: e-mail addresses and the tokens of invitation and
+password-reset links are redacted from request paths."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import re
 from typing import Any
 
 _EMAIL = re.compile(r"[^/\s@%]+(?:@|%40)[^/\s?]+")
+_LINK_TOKEN = re.compile(r"(/accounts/(?:invitation|password/reset/key)/)(?!set-password)[^/\s?]+")
 
 
 def redact(text: str) -> str:
-    return _EMAIL.sub("[e-mail]", text)
+    return _LINK_TOKEN.sub(r"\1[token]", _EMAIL.sub("[e-mail]", text))
 
 
 class RedactEmails(logging.Filter):

@@ -183,12 +183,14 @@ CACHES = cache_settings(env_str("REDIS_URL"))
 
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", "Deutsch"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR.parent.parent / "locale"]
+# Our catalogue, then formal ("Sie") German for django-allauth's own strings, then the apps' catalogues.
+LOCALE_PATHS = [BASE_DIR.parent.parent / "locale", BASE_DIR.parent.parent / "locale" / "overrides"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "media"

@@ -73,12 +73,13 @@ class Command(BaseCommand):
             "\n".join(
                 [
                     "",
-                    f"  Portal:        {settings.BASE_URL}/",
+                    f"  Portal:        {settings.BASE_URL}/   (log in with one of the accounts below)",
                     f"  Operators:     {settings.BASE_URL}/admin/  operator@einblick.example / {operator_password}",
                     f"  Staff admin:   max@muster-makler.example / {staff_password}",
                     f"  Customer:      {KLARA} / {klara_password}  (grant {grant.name!r}, id {grant.pk})",
                     f"  API token:     {token}",
                     f"  API docs:      {settings.BASE_URL}/api/v1/docs",
+                    *self._outbox_lines(),
                     f'  Try:           curl -H "Authorization: Bearer {token}" {settings.BASE_URL}/api/v1/customers',
                     "",
                     "  The passwords and the token are new on every run of `einblick demo`.",
@@ -86,6 +87,14 @@ class Command(BaseCommand):
                 ]
             )
         )
+
+    @staticmethod
+    def _outbox_lines() -> list[str]:
+        if settings.EMAIL_BACKEND != "einblick.accounts.outbox.OutboxBackend":
+            return []
+        return [
+            f"  E-mails:       {settings.BASE_URL}/accounts/outbox/  (the demo's outbox; as operator or staff)",
+        ]
 
     @staticmethod
     def _password(email: str, *, superuser: bool = False, **names: str) -> str:

@@ -1,0 +1,109 @@
+"""The demo's outbox (EMAIL_URL=outbox:) and who counts as staff or portal user."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from einblick.accounts.roles import is_staff_user, member_grants, mfa_required
+from einblick.brokers.models import StaffMember
+from einblick.grants.models import Grant
+from einblick.grants.services import add_member
+from tests.accounts.conftest import make_staff, make_user
+
+OUTBOX = "einblick.accounts.outbox.OutboxBackend"
+
+
+@pytest.fixture
+def outbox(settings, tmp_path):
+    settings.EMAIL_BACKEND = OUTBOX
+    settings.EMAIL_OUTBOX_DIR = tmp_path / "outbox"
+    return settings.EMAIL_OUTBOX_DIR
+
+
+def _staff_client(broker, email: str) -> Client:
+    from allauth.mfa.models import Authenticator
+
+    user = make_staff(broker, email)
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_outbox_keeps_each_mail_as_a_file_and_staff_read_their_brokers_mails(
+    outbox, broker, other_broker, grant, django_capture_on_commit_callbacks
+):
+    other_grant = Grant.objects.create(broker=other_broker, name="Andere")
+    with django_capture_on_commit_callbacks(execute=True):
+        add_member(grant=grant, actor=None, email="neu@example.org")
+        add_member(grant=other_grant, actor=None, email="fremd@example.org")
+    assert len(list(outbox.glob("*.eml"))) == 2
+    assert all(oct(path.stat().st_mode & 0o777) == "0o600" for path in outbox.glob("*.eml"))
+
+    page = _staff_client(broker, "max@example.org").get("/accounts/outbox/")
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "neu@example.org" in text and "/accounts/invitation/" in text
+    assert "fremd@example.org" not in text  # another broker's mail
+
+
+def test_operators_read_every_mail_and_portal_users_none(
+    outbox, broker, grant, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        add_member(grant=grant, actor=None, email="neu@example.org")
+    operator = Client()
+    operator.force_login(make_user("operator@example.org", is_superuser=True, is_staff=True))
+    customer = Client()
+    customer.force_login(make_user("kunde@example.org"))
+
+    assert "neu@example.org" in operator.get("/accounts/outbox/").content.decode()
+    assert customer.get("/accounts/outbox/").status_code == 403
+    assert Client().get("/accounts/outbox/").status_code == 302  # to the login
+
+
+def test_without_the_outbox_backend_there_is_no_outbox_page(broker):
+    operator = Client()
+    operator.force_login(make_user("operator@example.org", is_superuser=True, is_staff=True))
+
+    assert operator.get("/accounts/outbox/").status_code == 404
+
+
+def test_a_staff_address_added_to_a_grant_gets_that_grant_and_stays_staff_of_its_own_broker(
+    broker, other_broker, django_capture_on_commit_callbacks
+):
+    staff = make_staff(other_broker, "erika@andere.example", role="user")
+    grant = Grant.objects.create(broker=broker, name="Nur diese")
+    Grant.objects.create(broker=broker, name="Nicht diese")
+
+    add_member(grant=grant, actor=None, email="Erika@Andere.example")
+
+    assert list(member_grants(staff.email)) == [grant]
+    assert is_staff_user(staff)
+    assert not StaffMember.objects.filter(broker=broker, email__iexact=staff.email).exists()
+
+
+def test_role_none_is_a_clerk_record_without_a_staff_login(broker):
+    user = make_staff(broker, "sachbearbeiter@example.org", role="none")
+
+    assert not is_staff_user(user)
+    assert Client().get("/staff/").status_code == 302
+    client = Client()
+    client.force_login(user)
+    assert client.get("/staff/").status_code == 403
+
+
+def test_a_second_factor_is_required_for_staff_always_and_for_portal_users_when_their_broker_says_so(
+    broker, grant
+):
+    staff = make_staff(broker, "max@example.org")
+    klara = make_user("klara@example.org")
+    add_member(grant=grant, actor=None, email=klara.email)
+
+    assert mfa_required(staff)
+    assert not mfa_required(klara)
+    broker.portal_mfa_required = True
+    broker.save()
+    assert mfa_required(klara)
