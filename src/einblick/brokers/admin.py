@@ -10,7 +10,7 @@ from einblick.brokers.models import ApiToken, Broker, StaffMember, TariffAccount
 
 @admin.register(Broker)
 class BrokerAdmin(admin.ModelAdmin):
-    list_display = ("slug", "name", "created_at")
+    list_display = ("slug", "name", "portal_mfa_required", "created_at")
     search_fields = ("slug", "name")
 
 
