@@ -107,3 +107,16 @@ def test_a_second_factor_is_required_for_staff_always_and_for_portal_users_when_
     broker.portal_mfa_required = True
     broker.save()
     assert mfa_required(klara)
+
+
+def test_users_cannot_add_or_change_e_mail_addresses(db):
+    client = Client()
+    client.force_login(make_user("klara@example.org"))
+
+    assert client.get("/accounts/email/").status_code == 404
+    response = client.post("/accounts/email/", {"action_add": "", "email": "other@example.org"})
+
+    assert response.status_code == 404
+    from allauth.account.models import EmailAddress
+
+    assert list(EmailAddress.objects.values_list("email", flat=True)) == ["klara@example.org"]

@@ -9,5 +9,8 @@ urlpatterns = [
     path("export/", views.export, name="account_export"),
     path("delete/", views.delete, name="account_delete"),
     path("outbox/", views.outbox, name="outbox"),
+    # The e-mail address is the identity that grants and staff memberships hang on: it is not
+    # changed or added to by the user (allauth's e-mail management is switched off).
+    path("email/", views.no_email_management),
     path("", include("allauth.urls")),
 ]

@@ -90,6 +90,10 @@ def invitation(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/invitation.html", context, status=400 if form.errors else 200)
 
 
+def no_email_management(request: HttpRequest) -> HttpResponse:
+    raise Http404
+
+
 @never_cache
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
