@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench clean messages
+.PHONY: install browser run test lint bench clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,21 @@ run: install
 	$(BIN)/einblick demo
 	$(BIN)/einblick serve --host $(HOST) --port $(PORT)
 
-test: install
+# The browser tests (tests/browser) drive Debian's Chromium; `playwright install` is never used.
+# Installed here when missing and we are root; otherwise the browser tests fail and say why
+# (EINBLICK_SKIP_BROWSER=1 skips them instead). EINBLICK_CHROMIUM names another Chromium binary.
+CHROMIUM := $(or $(EINBLICK_CHROMIUM),/usr/bin/chromium)
+browser:
+	@if [ -x $(CHROMIUM) ] || [ "$(EINBLICK_SKIP_BROWSER)" = 1 ]; then exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "== installing Chromium for the browser tests (apt-get install chromium)"; \
+		apt-get update && apt-get install -y --no-install-recommends chromium \
+			|| echo "!! Chromium could not be installed: the browser tests will fail (EINBLICK_SKIP_BROWSER=1 skips them)" >&2; \
+	else \
+		echo "!! $(CHROMIUM) is missing: run 'sudo apt-get install --no-install-recommends chromium'; until then the browser tests fail (EINBLICK_SKIP_BROWSER=1 skips them)" >&2; \
+	fi
+
+test: install browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install

@@ -4,7 +4,7 @@ only, 429 for too many failed logins, audit of failures, and TOTP secrets encryp
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -13,8 +13,11 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from einblick.accounts import audit
@@ -44,12 +47,41 @@ class AccountAdapter(DefaultAccountAdapter):
         path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
         return settings.BASE_URL + path.replace("UID-KEY", quote(key))
 
-    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        from django.utils import translation
+    def render_mail(
+        self,
+        template_prefix: str,
+        email: str | list[str],
+        context: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> EmailMessage:
+        """Every mail has a text and an HTML part: allauth's notices come as text only, so their HTML
+        part is the same text in our mail frame."""
+        message = super().render_mail(template_prefix, email, context, headers)
+        if isinstance(message, EmailMultiAlternatives) and not message.alternatives:
+            html = render_to_string(
+                "emails/plain_message.html", {"text": message.body, "subject": message.subject}
+            )
+            message.attach_alternative(html, "text/html")
+        return message
 
-        context = {"base_url": settings.BASE_URL, **context}
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """German, and independent of the request (allauth's notices are sent after commit, and the
+        site is EINBLICK_BASE_URL, not the request's Host)."""
+        ctx = {
+            "email": email,
+            "base_url": settings.BASE_URL,
+            "current_site": {"name": "Einblick", "domain": urlsplit(settings.BASE_URL).netloc},
+            **context,
+        }
         with translation.override(settings.LANGUAGE_CODE):
-            super().send_mail(template_prefix, email, context)
+            self.render_mail(template_prefix, email, ctx).send()
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """allauth keys the failed-login budget on the site's domain, which without the sites framework
+        is the request's Host header: another allowed host name would start a fresh budget. The
+        address alone is the key."""
+        login = credentials.get("email", credentials.get("username", "")) or ""
+        return "login:" + login.lower()
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         try:

@@ -14,14 +14,9 @@ from django.http import HttpRequest
 
 from einblick.accounts.models import User
 from einblick.accounts.roles import brokers_of
+from einblick.audit.context import client_ip
 from einblick.audit.services import log_action
 from einblick.brokers.models import Broker
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def record(

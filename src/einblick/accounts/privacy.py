@@ -17,6 +17,7 @@ from einblick.accounts.roles import brokers_of, staff_memberships
 from einblick.accounts.sessions import end_all_sessions
 from einblick.audit.models import AuditEntry
 from einblick.audit.services import log_action
+from einblick.brokers.models import Broker
 from einblick.grants.models import GrantMember
 
 
@@ -74,7 +75,8 @@ def export_account(user: User) -> dict[str, Any]:
 def delete_account(*, user: User, ip: str | None) -> None:
     """Art. 17: the login and the memberships go; the audit trail keeps the action without the person."""
     email = user.email.lower()
-    for broker in brokers_of(email):
+    brokers: list[Broker | None] = list(brokers_of(email))
+    for broker in brokers or [None]:
         log_action(broker=broker, actor=None, action="account.deleted", object_type="user", ip=ip)
     GrantMember.objects.filter(email=email).delete()
     end_all_sessions(user)

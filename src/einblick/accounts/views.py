@@ -18,11 +18,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from einblick.accounts import invitations, privacy
-from einblick.accounts.audit import client_ip
 from einblick.accounts.forms import DeleteAccountForm, SetPasswordForm
 from einblick.accounts.models import User
 from einblick.accounts.outbox import read_outbox
 from einblick.accounts.roles import is_staff_user, staff_memberships
+from einblick.audit.context import client_ip
 
 INVITATION_SESSION_KEY = "einblick_invitation"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -79,6 +79,7 @@ def invitation(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error("password1", exc)
             else:
+                request.session.pop(INVITATION_SESSION_KEY, None)
                 if user is None:
                     return render(request, "accounts/invitation_invalid.html", status=404)
                 if request.user.is_authenticated:
@@ -121,6 +122,8 @@ def export(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and (response := _limited(request, "reauthenticate")):
+        return response  # the password is asked for here: guessing it is throttled like elsewhere
     form = DeleteAccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         user = request.user

@@ -16,7 +16,7 @@ class AuditEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor_token = models.ForeignKey("brokers.ApiToken", null=True, blank=True, on_delete=models.SET_NULL)
     actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    actor_label = models.CharField(_("actor"), max_length=200)
+    actor_label = models.CharField(_("actor"), max_length=254)  # an e-mail address at most
     action = models.CharField(_("action"), max_length=64)
     object_type = models.CharField(_("object type"), max_length=32, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)

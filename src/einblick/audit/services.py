@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from einblick.audit.context import current_ip
 from einblick.audit.models import AuditEntry
 from einblick.brokers.models import ApiToken, Broker
 
@@ -29,13 +30,14 @@ def log_action(
     data: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> AuditEntry:
-    """Record one change. `data` holds field names and counts, never personal or insurance data."""
+    """Record one change. `data` holds field names and counts, never personal or insurance data.
+    The IP is the current request's client unless given."""
     return AuditEntry.objects.create(
         broker=broker,
         action=action,
         object_type=object_type,
         object_id=object_id,
         data=data or {},
-        ip=ip,
+        ip=ip or current_ip(),
         **actor_fields(actor),
     )

@@ -58,6 +58,7 @@ AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "einblick.audit.context.AuditContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "einblick.api.middleware.ApiEdgeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -146,6 +147,8 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # a mail after every change of password or second factor (ASVS V6.3.7)
+ACCOUNT_REAUTHENTICATION_METHODS = ["password", "mfa"]  # no mailed codes: a mailbox is not a factor
 # Five failed logins per address in five minutes (ten per IP and minute), then 429 until the window
 # has passed: throttling, never a permanent lockout.
 ACCOUNT_RATE_LIMITS = {
@@ -163,6 +166,7 @@ EINBLICK_INVITATION_DAYS = env_int("EINBLICK_INVITATION_DAYS", 14)
 EINBLICK_CONTEXT_WORDS = ["einblick"]
 
 MFA_ADAPTER = "einblick.accounts.adapters.MfaAdapter"
+MFA_FORMS = {"activate_totp": "einblick.accounts.mfa_forms.ActivateTotpForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Einblick"
@@ -216,7 +220,10 @@ SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = 31_536_000 if SESSION_COOKIE_SECURE else 0
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("EINBLICK_BEHIND_PROXY") else None
+# Behind one reverse proxy: trust its X-Forwarded-Proto and its (last) X-Forwarded-For entry.
+EINBLICK_BEHIND_PROXY = env_bool("EINBLICK_BEHIND_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if EINBLICK_BEHIND_PROXY else None
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if EINBLICK_BEHIND_PROXY else 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
