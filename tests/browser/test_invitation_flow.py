@@ -106,7 +106,7 @@ def test_invitation_password_totp_and_login_again(api, smtp, settings, live_serv
     # Recovery codes are shown once TOTP is active.
     expect(page).to_have_url(re.compile(r"/accounts/2fa/recovery-codes/"))
     expect(page.get_by_role("status")).to_contain_text("Authenticator-App aktiviert.")
-    expect(page.get_by_role("heading", name="Wiederherstellungs-Codes")).to_be_visible()
+    expect(page.get_by_role("heading", name="Wiederherstellungscodes")).to_be_visible()
     recovery = page.get_by_label("Unbenutzte Codes").input_value().split()
     assert len(recovery) == 10 and all(re.fullmatch(r"[0-9a-f]{8}", c) for c in recovery), recovery
     screenshot("recovery-codes")
