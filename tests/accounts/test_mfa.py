@@ -94,15 +94,38 @@ def test_a_staff_user_without_a_second_factor_is_sent_to_set_one_up(db, broker):
     assert client.get("/accounts/2fa/").status_code == 200  # the setup page itself stays reachable
 
 
-def test_every_staff_page_is_guarded_not_just_the_entry(db, broker):
+def test_the_rule_follows_the_view_so_a_script_name_prefix_does_not_get_round_it(db, broker, grant):
+    from einblick.grants.services import add_member
+
     make_staff(broker, "max@muster-makler.de")
+    klara = make_user("klara@example.org")
+    add_member(grant=grant, actor=None, email=klara.email)
+    broker.portal_mfa_required = True
+    broker.save()
+    staff, customer = Client(), Client()
+    log_in(staff, "max@muster-makler.de")
+    log_in(customer, "klara@example.org")
+
+    for client, path in ((staff, "/staff/"), (customer, "/portal/")):
+        response = client.get("/x" + path, SCRIPT_NAME="/x", PATH_INFO=path)
+        assert response.status_code == 302, path
+        assert redirect_target(response)[0].endswith("/accounts/2fa/")
+
+
+def test_operators_need_a_second_factor_for_the_admin_and_log_in_through_the_one_login(db):
+    operator = make_user("operator@example.org", is_superuser=True, is_staff=True)
     client = Client()
-    log_in(client, "max@muster-makler.de")
 
-    response = client.get("/staff/anything/deeper/?x=1")
+    admin_login = client.get("/admin/login/?next=/admin/accounts/user/")
+    assert admin_login.status_code == 302
+    assert redirect_target(admin_login) == ("/accounts/login/", {"next": ["/admin/accounts/user/"]})
+    refused = client.post("/admin/login/", {"username": operator.email, "password": PASSWORD})
+    assert refused.status_code == 302 and "_auth_user_id" not in client.session
 
+    log_in(client, operator.email)
+    response = client.get("/admin/")
     assert response.status_code == 302
-    assert redirect_target(response) == ("/accounts/2fa/", {"next": ["/staff/anything/deeper/?x=1"]})
+    assert redirect_target(response)[0] == "/accounts/2fa/"
 
 
 def test_the_front_door_sends_staff_without_a_second_factor_to_the_setup_too(db, broker):

@@ -21,13 +21,16 @@ def outbox(settings, tmp_path):
     return settings.EMAIL_OUTBOX_DIR
 
 
-def _staff_client(broker, email: str) -> Client:
+def _with_factor(user):
     from allauth.mfa.models import Authenticator
 
-    user = make_staff(broker, email)
     Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    return user
+
+
+def _staff_client(broker, email: str) -> Client:
     client = Client()
-    client.force_login(user)
+    client.force_login(_with_factor(make_staff(broker, email)))
     return client
 
 
@@ -55,18 +58,21 @@ def test_operators_read_every_mail_and_portal_users_none(
     with django_capture_on_commit_callbacks(execute=True):
         add_member(grant=grant, actor=None, email="neu@example.org")
     operator = Client()
-    operator.force_login(make_user("operator@example.org", is_superuser=True, is_staff=True))
+    operator.force_login(_with_factor(make_user("operator@example.org", is_superuser=True, is_staff=True)))
     customer = Client()
-    customer.force_login(make_user("kunde@example.org"))
+    customer_user = make_user("kunde@example.org")
+    customer.force_login(customer_user)
 
     assert "neu@example.org" in operator.get("/accounts/outbox/").content.decode()
+    assert customer.get("/accounts/outbox/").status_code == 302  # to the MFA page first: never in
+    _with_factor(customer_user)
     assert customer.get("/accounts/outbox/").status_code == 403
     assert Client().get("/accounts/outbox/").status_code == 302  # to the login
 
 
 def test_without_the_outbox_backend_there_is_no_outbox_page(broker):
     operator = Client()
-    operator.force_login(make_user("operator@example.org", is_superuser=True, is_staff=True))
+    operator.force_login(_with_factor(make_user("operator@example.org", is_superuser=True, is_staff=True)))
 
     assert operator.get("/accounts/outbox/").status_code == 404
 
@@ -120,3 +126,15 @@ def test_users_cannot_add_or_change_e_mail_addresses(db):
     from allauth.account.models import EmailAddress
 
     assert list(EmailAddress.objects.values_list("email", flat=True)) == ["klara@example.org"]
+
+
+def test_staff_and_operators_without_a_second_factor_cannot_read_the_outbox(outbox, broker):
+    staff = Client()
+    staff.force_login(make_staff(broker, "max@example.org"))
+    operator = Client()
+    operator.force_login(make_user("operator@example.org", is_superuser=True, is_staff=True))
+
+    for client in (staff, operator):
+        response = client.get("/accounts/outbox/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/2fa/")

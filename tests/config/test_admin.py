@@ -13,7 +13,12 @@ def staff_user(db) -> User:
 
 @pytest.fixture
 def operator(db) -> User:
-    return User.objects.create_superuser("operator@einblick.example", "a long demo password")
+    """An operator with a second factor (the admin requires one; tests/accounts/test_mfa.py)."""
+    from allauth.mfa.models import Authenticator
+
+    user = User.objects.create_superuser("operator@einblick.example", "a long demo password")
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "unused"})
+    return user
 
 
 def _client_for(user: User) -> Client:

@@ -69,8 +69,17 @@ def test_the_account_pages_speak_formal_german(db, path):
     assert not INFORMAL.findall(text), INFORMAL.findall(text)
 
 
-def test_english_is_the_second_language(db):
-    client = Client(headers={"accept-language": "en"})
+def test_english_is_the_second_language_chosen_with_the_switch_in_the_footer(db):
+    client = Client()
+    switched = client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    assert switched.status_code == 302 and switched["Location"] == "/accounts/login/"
     response = client.get("/accounts/login/")
     assert 'lang="en"' in response.content.decode()
     assert "Log in" in response.content.decode()
+    assert response["Content-Language"] == "en"
+
+
+def test_an_english_browser_still_gets_the_german_portal(db):
+    response = Client(headers={"accept-language": "en-US,en;q=0.9"}).get("/accounts/login/")
+    assert 'lang="de"' in response.content.decode()
+    assert "Anmelden" in response.content.decode()

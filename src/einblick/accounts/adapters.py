@@ -92,9 +92,6 @@ class AccountAdapter(DefaultAccountAdapter):
                 raise ImmediateHttpResponse(respond_429(request)) from exc
             raise
 
-    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
-        audit.record(request, action="account.login_failed", email=credentials.get("email"))
-
 
 class MfaAdapter(DefaultMFAAdapter):
     """TOTP secrets are stored encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under MFA_KEY."""

@@ -1,19 +1,22 @@
-"""Account events in the audit log: with actor, time and IP, never a password or token.
+"""Account events in the audit log: with actor, time and IP, never a password, token or code.
 
-An event is written once for every broker the person belongs to (so each broker's log shows its own
-users' logins), or once without a broker for someone who belongs to none."""
+An event is written once for every broker the person really belongs to — staff with a login, or an
+active member of a grant — so each broker's log shows its own users' logins; a broker that merely
+invited an address (or keeps a clerk record of it) learns nothing about that person's logins.
+Someone who belongs to no broker gets one entry without a broker."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from allauth.account.signals import password_changed, password_reset
+from allauth.mfa.signals import authentication_failed as mfa_authentication_failed
 from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
-from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.http import HttpRequest
 
 from einblick.accounts.models import User
-from einblick.accounts.roles import brokers_of
+from einblick.accounts.roles import audit_brokers
 from einblick.audit.context import client_ip
 from einblick.audit.services import log_action
 from einblick.brokers.models import Broker
@@ -29,7 +32,7 @@ def record(
 ) -> None:
     address = (user.email if user is not None else email or "").lower()[:254]
     actor: Any = user if user is not None else None
-    brokers: list[Broker | None] = list(brokers_of(address)) if address else []
+    brokers: list[Broker | None] = list(audit_brokers(address)) if address else []
     for broker in brokers or [None]:
         entry = log_action(
             broker=broker,
@@ -42,6 +45,23 @@ def record(
         if actor is None and address:  # a failed login names the address that was tried
             entry.actor_label = address
             entry.save(update_fields=["actor_label"])
+
+
+def _on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    """Every failed password check (allauth's form, anything else): Django removes the password."""
+    record(
+        request,
+        action="account.login_failed",
+        email=str(credentials.get("email") or credentials.get("username") or ""),
+    )
+
+
+def _on_mfa_failed(
+    sender: Any, request: HttpRequest, user: User, authenticator: Any = None, **kwargs: Any
+) -> None:
+    record(request, action="account.mfa_failed", user=user)
 
 
 def _on_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
@@ -76,6 +96,8 @@ _on_mfa_reset = _mfa("account.mfa_reset")
 def connect() -> None:
     user_logged_in.connect(_on_login, dispatch_uid="einblick.audit.login")
     user_logged_out.connect(_on_logout, dispatch_uid="einblick.audit.logout")
+    user_login_failed.connect(_on_login_failed, dispatch_uid="einblick.audit.login_failed")
+    mfa_authentication_failed.connect(_on_mfa_failed, dispatch_uid="einblick.audit.mfa_failed")
     password_changed.connect(_on_password_changed, dispatch_uid="einblick.audit.password_changed")
     password_reset.connect(_on_password_reset, dispatch_uid="einblick.audit.password_reset")
     authenticator_added.connect(_on_mfa_added, dispatch_uid="einblick.audit.mfa_added")

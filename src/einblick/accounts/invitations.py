@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -101,7 +101,11 @@ def accept_invitation(*, token: str, password: str, ip: str | None) -> User | No
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         check_password_for(invitation, password)
-        user = User.objects.create_user(email, password)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email, password)
+        except IntegrityError:  # another invitation of the same address was accepted this moment
+            return None
     _mark_email_verified(user)
     now = timezone.now()
     members = list(

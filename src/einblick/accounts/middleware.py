@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from einblick.accounts.roles import is_staff_user, mfa_required
 
@@ -40,50 +43,62 @@ class SessionLimitsMiddleware:
         return self.get_response(request)
 
 
-# Where a second factor is needed when the rule applies; the account pages (to set one up), the
-# login and logout flow and static files stay reachable.
-STAFF_PREFIXES = ("/staff/",)
-PORTAL_PREFIXES = ("/portal/",)
-
-
 class RequireMfaMiddleware:
-    """Staff without a second factor are sent to set one up before any staff page; so are portal
-    users of a broker that requires it (Broker.portal_mfa_required)."""
+    """Who needs a second factor is sent to set one up before the page: staff on every staff page and
+    on the outbox, operators in the admin and on the outbox, portal users on portal pages when a
+    broker of theirs requires it (Broker.portal_mfa_required). Decided on the resolved view, not on
+    the path, so that no prefix or SCRIPT_NAME trick gets round it; the account pages stay reachable
+    so that a factor can be set up."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        path = request.path
-        user = request.user
-        if (
-            user.is_authenticated
-            and path.startswith(STAFF_PREFIXES + PORTAL_PREFIXES)
-            and not self._has_second_factor(user)
-            and self._needs_second_factor(user, path)
-        ):
-            target = reverse("mfa_index") + "?" + urlencode({"next": request.get_full_path()})
-            return HttpResponseRedirect(target)
         return self.get_response(request)
 
+    def process_view(
+        self, request: HttpRequest, view_func: object, args: object, kwargs: object
+    ) -> HttpResponse | None:
+        user = request.user
+        match = request.resolver_match
+        if not user.is_authenticated or match is None:
+            return None
+        if self._needs_second_factor(user, match.namespace, match.url_name) and not has_second_factor(user):
+            messages.info(request, _("Please set up a second factor first: your access requires one."))
+            target = reverse("mfa_index") + "?" + urlencode({"next": request.get_full_path()})
+            return HttpResponseRedirect(target)
+        return None
+
     @staticmethod
-    def _has_second_factor(user: object) -> bool:
-        from allauth.mfa.models import Authenticator
-
-        return Authenticator.objects.filter(
-            user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
-        ).exists()
-
-    @staticmethod
-    def _needs_second_factor(user: object, path: str) -> bool:
-        if path.startswith(STAFF_PREFIXES):
-            return is_staff_user(user)  # type: ignore[arg-type]
-        return mfa_required(user)  # type: ignore[arg-type]
+    def _needs_second_factor(user: Any, namespace: str, url_name: str | None) -> bool:
+        if namespace == "staff":
+            return is_staff_user(user)
+        if namespace == "admin":
+            return bool(user.is_superuser)
+        if url_name == "outbox":
+            return True  # only staff and operators may read it, and both need a factor
+        if namespace == "portal":
+            return mfa_required(user)
+        return False
 
 
-def stamp_login(sender: object, request: HttpRequest, user: object, **kwargs: object) -> None:
-    """The clocks of SessionLimitsMiddleware start at login (connected in AccountsConfig.ready)."""
+def has_second_factor(user: object) -> bool:
+    """TOTP or a security key / passkey; recovery codes alone are a fallback, not a factor."""
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).exists()
+
+
+def stamp_login(sender: object, request: HttpRequest, user: Any, **kwargs: object) -> None:
+    """At every login (connected in AccountsConfig.ready): the clocks of SessionLimitsMiddleware
+    start, and the session is in the user's session list at once, whichever way they logged in."""
+    from allauth.usersessions.models import UserSession
+
     if request is not None and hasattr(request, "session"):
         now = int(time.time())
         request.session[LOGIN_AT] = now
         request.session[SEEN_AT] = now
+        if request.META.get("REMOTE_ADDR"):  # a real request (not a test client's force_login)
+            UserSession.objects.create_from_request(request, user=user, session=request.session)

@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage
+from django.utils import timezone
 
 from einblick.accounts.mail import BROKER_HEADER
 
@@ -50,6 +51,15 @@ class OutboxMail:
     text: str
 
 
+def _local(header: Any) -> str:
+    moment = getattr(header, "datetime", None)
+    if moment is None:
+        return str(header or "")
+    if timezone.is_naive(moment):  # "-0000": Django writes the Date header in UTC
+        moment = moment.replace(tzinfo=UTC)
+    return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M")
+
+
 def _parse(path: Path) -> OutboxMail:
     parsed: Any = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert isinstance(parsed, ParsedMessage)
@@ -59,7 +69,7 @@ def _parse(path: Path) -> OutboxMail:
         subject=str(parsed["Subject"] or ""),
         sender=str(parsed["From"] or ""),
         to=str(parsed["To"] or ""),
-        date=str(parsed["Date"] or ""),
+        date=_local(parsed["Date"]),
         broker_id=str(parsed[BROKER_HEADER] or ""),
         text=body.get_content() if body is not None else "",
     )

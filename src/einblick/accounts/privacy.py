@@ -84,4 +84,7 @@ def delete_account(*, user: User, ip: str | None) -> None:
     AuditEntry.objects.filter(actor_user__isnull=True, actor_label__iexact=email).update(
         actor_label="deleted user"
     )
+    for entry in AuditEntry.objects.filter(data__email=email):
+        entry.data = {**entry.data, "email": "deleted user"}
+        entry.save(update_fields=["data"])
     user.delete()

@@ -40,3 +40,12 @@ def mfa_required(user: User) -> bool:
     if is_staff_user(user):
         return True
     return member_grants(user.email).filter(broker__portal_mfa_required=True).exists()
+
+
+def audit_brokers(email: str) -> QuerySet[Broker]:
+    """The brokers whose audit log sees this person's account events: staff with a login, or an
+    active member of one of its grants."""
+    email = email.lower()
+    return Broker.objects.filter(
+        pk__in=GrantMember.objects.filter(email=email, state=MemberState.ACTIVE).values("grant__broker_id")
+    ) | Broker.objects.filter(pk__in=staff_memberships(email).values("broker_id"))

@@ -18,10 +18,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from einblick.accounts import invitations, privacy
+from einblick.accounts.audit import record
 from einblick.accounts.forms import DeleteAccountForm, SetPasswordForm
 from einblick.accounts.models import User
 from einblick.accounts.outbox import read_outbox
-from einblick.accounts.roles import is_staff_user, staff_memberships
+from einblick.accounts.roles import is_staff_user, member_grants, staff_memberships
 from einblick.audit.context import client_ip
 
 INVITATION_SESSION_KEY = "einblick_invitation"
@@ -39,6 +40,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("account_login")
     if is_staff_user(request.user):
         return redirect("staff:home")
+    if request.user.is_superuser and not member_grants(request.user.email).exists():
+        return redirect("admin:index")
     return redirect("portal:home")
 
 
@@ -110,6 +113,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 def export(request: HttpRequest) -> HttpResponse:
     data = privacy.export_account(request.user)  # type: ignore[arg-type]
+    record(request, action="account.exported", user=request.user)  # type: ignore[arg-type]
     response = HttpResponse(
         json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
     )

@@ -30,7 +30,9 @@ def log_action(
     data: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> AuditEntry:
-    """Record one change. `data` holds field names and counts, never personal or insurance data.
+    """Record one change. `data` holds field names, counts and at most the e-mail address of the
+    grant member concerned (removed again when that person deletes their account), never insurance
+    data.
     The IP is the current request's client unless given."""
     return AuditEntry.objects.create(
         broker=broker,

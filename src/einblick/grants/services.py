@@ -153,7 +153,7 @@ def add_member(*, grant: Grant, actor: Actor, email: str) -> tuple[GrantMember, 
         action="grant.member_added",
         object_type="grant",
         object_id=grant.pk,
-        data={"state": member.state},
+        data={"state": member.state, "email": member.email},
     )
     if known:
         invitations.send_access_notice(member=member)
@@ -176,6 +176,7 @@ def resend_invitation(*, member: GrantMember, actor: Actor) -> GrantMember:
         action="grant.invitation_resent",
         object_type="grant",
         object_id=member.grant_id,
+        data={"email": member.email},
     )
     return member
 
@@ -190,6 +191,7 @@ def remove_member(*, member: GrantMember, actor: Actor) -> None:
         action="grant.member_removed",
         object_type="grant",
         object_id=member.grant_id,
+        data={"email": member.email},
     )
     member.delete()
     sessions.end_sessions_without_access(emails=[member.email])

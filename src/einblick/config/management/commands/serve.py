@@ -47,7 +47,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        self.stdout.write(f"Einblick serves {settings.BASE_URL} on http://{host}:{port}/ (Ctrl+C stops it)")
+        self.stdout.write(
+            f"Einblick listens on http://{host}:{port}/ for {settings.BASE_URL} (Ctrl+C stops it)"
+        )
         _Gunicorn(
             {
                 "bind": f"{host}:{port}",

@@ -58,6 +58,8 @@ class Command(BaseCommand):
                 "max@muster-makler.example", first_name="Max", last_name="Betreuer"
             )
             klara_password = self._password(KLARA, first_name="Klara", last_name="Muster")
+            operator_codes = self._second_factor("operator@einblick.example")
+            staff_codes = self._second_factor("max@muster-makler.example")
             grant = broker.grants.filter(name=GRANT["name"]).first()
             if grant is None:
                 grant = create_grant(broker=broker, actor=None, data=GrantIn.model_validate(GRANT))
@@ -75,14 +77,18 @@ class Command(BaseCommand):
                     "",
                     f"  Portal:        {settings.BASE_URL}/   (log in with one of the accounts below)",
                     f"  Operators:     {settings.BASE_URL}/admin/  operator@einblick.example / {operator_password}",
+                    f"                 second factor: recovery code {operator_codes[0]} (or {operator_codes[1]})",
                     f"  Staff admin:   max@muster-makler.example / {staff_password}",
+                    f"                 second factor: recovery code {staff_codes[0]} (or {staff_codes[1]})",
                     f"  Customer:      {KLARA} / {klara_password}  (grant {grant.name!r}, id {grant.pk})",
                     f"  API token:     {token}",
                     f"  API docs:      {settings.BASE_URL}/api/v1/docs",
                     *self._outbox_lines(),
                     f'  Try:           curl -H "Authorization: Bearer {token}" {settings.BASE_URL}/api/v1/customers',
                     "",
-                    "  The passwords and the token are new on every run of `einblick demo`.",
+                    "  Passwords, recovery codes and the token are new on every run of `einblick demo`.",
+                    "  Staff and operators need a second factor: at the code step, enter a recovery code (each",
+                    "  works once); under 'Mein Konto' you can set up your own authenticator app or passkey.",
                     "",
                 ]
             )
@@ -95,6 +101,22 @@ class Command(BaseCommand):
         return [
             f"  E-mails:       {settings.BASE_URL}/accounts/outbox/  (the demo's outbox; as operator or staff)",
         ]
+
+    @staticmethod
+    def _second_factor(email: str) -> list[str]:
+        """A second factor, with fresh recovery codes, so that a newcomer passes the staff's second-factor
+        step without an authenticator app. An app or passkey set up earlier is kept; otherwise the
+        demo sets up a TOTP whose secret nobody knows (the recovery codes stand in for it)."""
+        from allauth.mfa.models import Authenticator
+        from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+        user = User.objects.get(email=email)
+        factors = Authenticator.objects.filter(user=user)
+        if not factors.filter(type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]).exists():
+            TOTP.activate(user, generate_totp_secret())
+        factors.filter(type=Authenticator.Type.RECOVERY_CODES).delete()
+        return RecoveryCodes.activate(user).get_unused_codes()
 
     @staticmethod
     def _password(email: str, *, superuser: bool = False, **names: str) -> str:
