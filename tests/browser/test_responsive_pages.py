@@ -162,7 +162,7 @@ def _focus_outlines(page: Any) -> tuple[int, list[str]]:
     return len(stops), missing
 
 
-def check_page(page: Any, screen: Screen, width: int) -> None:
+def assert_fits_and_is_accessible(page: Any, screen: Screen, width: int) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(screen.heading)
     facts = page.evaluate(_FACTS)
     assert facts["innerWidth"] == width
@@ -179,26 +179,10 @@ def check_page(page: Any, screen: Screen, width: int) -> None:
     assert not missing, f"focused without a visible outline: {missing}"
 
 
-# App bugs these checks found; strict, so the fix turns them into failures to remove here.
-KNOWN_BUGS: dict[tuple[str, int], str] = {}
+CASES = [pytest.param(name, width, id=f"{name}-{width}") for name in SCREENS for width in WIDTHS]
 
 
-def _cases() -> list[Any]:
-    return [
-        pytest.param(
-            name,
-            width,
-            id=f"{name}-{width}",
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[name, width])]
-            if (name, width) in KNOWN_BUGS
-            else [],
-        )
-        for name in SCREENS
-        for width in WIDTHS
-    ]
-
-
-@pytest.mark.parametrize(("name", "width"), _cases())
+@pytest.mark.parametrize(("name", "width"), CASES)
 def test_page_fits_the_screen_and_is_accessible(
     name: str, width: int, request: pytest.FixtureRequest, live_server, page, screenshot: Callable
 ):
@@ -206,4 +190,4 @@ def test_page_fits_the_screen_and_is_accessible(
     page.set_viewport_size({"width": width, "height": HEIGHT})
     _open(screen, request, page, live_server.url)
     screenshot(f"{name}-{width}")
-    check_page(page, screen, width)
+    assert_fits_and_is_accessible(page, screen, width)
