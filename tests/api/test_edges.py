@@ -31,7 +31,9 @@ def test_it_names_the_list_of_a_bad_deletion(api):
 
 def test_it_refuses_a_form_body_over_the_limit_outside_the_api_too(client, db, caplog):
     response = client.post(
-        "/accounts/login/", b"x" * (settings.API_MAX_BYTES + 1), content_type="application/x-www-form-urlencoded"
+        "/accounts/login/",
+        b"x" * (settings.API_MAX_BYTES + 1),
+        content_type="application/x-www-form-urlencoded",
     )
 
     assert response.status_code == 400  # Django's RequestDataTooBig, which it logs as a security event
