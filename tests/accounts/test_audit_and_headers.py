@@ -333,7 +333,7 @@ def test_anonymous_pages_carry_the_security_headers_and_no_inline_code(db, path)
 
 @pytest.mark.parametrize("path", SIGNED_IN_PAGES)
 def test_signed_in_pages_carry_the_security_headers_no_inline_code_and_are_not_cached(signed_in, path):
-    response = signed_in.get(path)
+    response = signed_in.get(path, follow=True)
 
     assert response.status_code == 200, (path, response.get("Location"))
     assert_hardened(response)
@@ -490,7 +490,7 @@ def test_broker_names_with_markup_are_escaped_on_the_portal(db, api):
     client = Client()
     log_in(client, "klara@example.org")
 
-    page = client.get("/portal/").content.decode()
+    page = client.get("/portal/", follow=True).content.decode()
 
     assert "<script>alert" not in page and "<img src=x" not in page
     assert inline_code(page) == []

@@ -54,11 +54,11 @@ def test_an_invited_person_follows_the_mailed_link_sets_a_password_and_sees_the_
 
     done = browser.post("/accounts/invitation/", {"password1": PASSWORD, "password2": PASSWORD})
     assert done.status_code == 302
-    portal = browser.get("/portal/")
+    portal = browser.get("/portal/", follow=True)
     assert portal.status_code == 200
     page = portal.content.decode()
-    assert "HR-4711" in page  # HRV is shared
-    assert "PH-0815" not in page  # PHV is not in the grant's lines
+    assert "Wohnung Musterweg 1" in page  # HR-4711 (HRV) is shared; the private view names the risk
+    assert "Privathaftpflicht" not in page  # PH-0815 (PHV) is not in the grant's lines
 
     members = api.get(f"/grants/{grant['id']}").json()["members"]
     assert members[0]["state"] == "active" and members[0]["joined_at"]
@@ -66,7 +66,7 @@ def test_an_invited_person_follows_the_mailed_link_sets_a_password_and_sees_the_
     # Logged out, the same person logs in with the new password and sees the same.
     fresh = Client()
     assert log_in(fresh, "klara.muster@example.org").status_code == 302
-    assert "HR-4711" in fresh.get("/portal/").content.decode()
+    assert "Wohnung Musterweg 1" in fresh.get("/portal/", follow=True).content.decode()
 
     # The link was single use.
     again = Client()

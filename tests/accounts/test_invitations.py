@@ -522,7 +522,7 @@ def test_an_anonymous_browser_gets_a_new_session_id_when_the_password_is_set(gra
 
     assert browser.session.session_key != key_with_token
     assert browser.session["_auth_user_id"] == str(User.objects.get(email=INVITEE).pk)
-    assert browser.get("/portal/").status_code == 200
+    assert browser.get("/portal/", follow=True).status_code == 200
 
 
 # Audit -----------------------------------------------------------------------------------------------

@@ -197,7 +197,7 @@ def test_a_portal_user_reaches_the_portal_without_mfa_when_the_broker_does_not_r
     client = Client()
     log_in(client, "klara@example.org")
 
-    assert client.get("/portal/").status_code == 200
+    assert client.get("/portal/", follow=True).status_code == 200
 
 
 def test_a_portal_user_is_sent_to_set_up_mfa_when_the_broker_requires_it(db, broker, grant):
@@ -212,7 +212,7 @@ def test_a_portal_user_is_sent_to_set_up_mfa_when_the_broker_requires_it(db, bro
     assert response.status_code == 302
     assert redirect_target(response) == ("/accounts/2fa/", {"next": ["/portal/"]})
     activate_totp(client)
-    assert client.get("/portal/").status_code == 200
+    assert client.get("/portal/", follow=True).status_code == 200
 
 
 def test_the_broker_rule_applies_only_to_its_own_portal_users(db, broker, other_broker):
@@ -226,7 +226,7 @@ def test_the_broker_rule_applies_only_to_its_own_portal_users(db, broker, other_
     client = Client()
     log_in(client, "klara@example.org")
 
-    assert client.get("/portal/").status_code == 200
+    assert client.get("/portal/", follow=True).status_code == 200
 
 
 # --- encrypted at rest ---------------------------------------------------------------------------

@@ -361,7 +361,7 @@ def test_removing_a_user_from_their_only_grant_ends_their_sessions(db, api):
     desk, phone = Client(), Client()
     log_in(desk, "klara@example.org")
     log_in(phone, "klara@example.org")
-    assert desk.get("/portal/").status_code == 200
+    assert desk.get("/portal/", follow=True).status_code == 200
 
     assert api.delete(f"/grants/{grant}/members/klara@example.org").status_code == 204
 
@@ -393,16 +393,17 @@ def test_removal_from_one_of_two_grants_keeps_the_session_but_hides_that_grants_
     _member(api, firm, "klara@example.org")
     client = Client()
     log_in(client, "klara@example.org")
-    before = client.get("/portal/").content.decode()
-    assert "HR-4711" in before and "KF-0042" in before
+    assert "Wohnung Musterweg 1" in client.get(f"/portal/{family}/").content.decode()  # HR-4711's risk
+    assert "Firmenwagen" in client.get(f"/portal/{firm}/").content.decode()  # KF-0042's risk
 
     assert api.delete(f"/grants/{firm}/members/klara@example.org").status_code == 204
 
-    after = client.get("/portal/")
+    assert client.get(f"/portal/{firm}/").status_code == 404
+    after = client.get("/portal/", follow=True)  # one grant left: straight in
     assert after.status_code == 200
     page = after.content.decode()
-    assert "HR-4711" in page
-    assert "KF-0042" not in page and "Firma Muster" not in page
+    assert "Wohnung Musterweg 1" in page
+    assert "Firmenwagen" not in page and "Firma Muster" not in page
 
 
 def test_removal_from_a_grant_does_not_log_out_a_staff_member(db, api, broker):
@@ -429,7 +430,7 @@ def test_removal_from_the_only_grant_of_one_broker_keeps_a_grant_of_another(db, 
     assert api.delete(f"/grants/{ours}/members/klara@example.org").status_code == 204
 
     assert signed_in(client)
-    page = client.get("/portal/").content.decode()
+    page = client.get("/portal/", follow=True).content.decode()
     assert "Andere Makler AG" in page and "Muster Makler GmbH" not in page
 
 

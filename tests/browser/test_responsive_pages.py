@@ -44,7 +44,7 @@ SCREENS = {
     "mfa-index": Screen("/accounts/2fa/", "portal", "Zwei-Faktor-Authentifizierung"),
     "sessions": Screen("/accounts/sessions/", "portal", "Sitzungen"),
     "delete-account": Screen("/accounts/delete/", "portal", "Konto löschen"),
-    "portal": Screen("/portal/", "portal", "Meine Versicherungen"),
+    "portal": Screen("/portal/", "portal", "Meine aktuellen Absicherungen"),
     "staff": Screen("/staff/", "staff", "Büro"),
 }
 

@@ -3,4 +3,11 @@ from django.urls import path
 from einblick.portal import views
 
 app_name = "portal"
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("<str:grant_id>/", views.dashboard, name="dashboard"),
+    path("<str:grant_id>/contracts.csv", views.contracts_csv, name="contracts_csv"),
+    path("<str:grant_id>/contracts/<int:pk>/", views.contract_detail, name="contract"),
+    path("<str:grant_id>/claims/<int:pk>/", views.claim_detail, name="claim"),
+    path("<str:grant_id>/customers/<int:pk>/", views.customer_detail, name="customer"),
+]

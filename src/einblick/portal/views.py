@@ -1,32 +1,189 @@
-"""The portal's entry page. (The full private and business views are issue 5; this page lists what the
-user's grants show, through grants/visibility.py like everything else.)"""
+"""The portal: one grant (context) at a time, everything through grants/visibility.py."""
 
 from __future__ import annotations
 
+import csv
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from einblick.accounts.roles import member_grants
-from einblick.brokers.models import Broker
 from einblick.grants import visibility
+from einblick.grants.models import Grant, GrantView
+from einblick.portal.access import portal_view
+from einblick.portal.coverage import coverage
+from einblick.portal.tables import PAGE_SIZE, Filters, contracts
+from einblick.portfolio.models import ClaimStatus, ContractStatus
 
-PAGE = 200
+IN_PROGRESS = (ClaimStatus.REPORTED, ClaimStatus.OPEN)
+COLUMNS = [
+    ("customer", _("Customer")),
+    ("number", _("Policy number")),
+    ("line", _("Line")),
+    ("insurer", _("Insurer")),
+    ("status", _("Status")),
+    ("start", _("Start")),
+    ("premium", _("Premium")),
+]
+MAX_CARDS = 500
 
 
 @never_cache
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    email = request.user.email  # type: ignore[union-attr]
-    broker_ids = sorted(set(member_grants(email).values_list("broker_id", flat=True)))
-    sections = []
-    for broker in Broker.objects.filter(pk__in=broker_ids).order_by("name"):
-        grants = list(visibility.active_grants(broker.pk, email))
-        contracts = (
-            visibility.union_contracts(grants)
-            .select_related("line")
-            .order_by("line__label", "insurer", "number")[:PAGE]
+    """One grant: straight in. Several (also of different brokers): pick one."""
+    grants = list(
+        member_grants(request.user.email).select_related("broker").order_by("broker__name", "name")  # type: ignore[union-attr]
+    )
+    if len(grants) == 1:
+        return redirect("portal:dashboard", grant_id=grants[0].pk)
+    return render(request, "portal/choose.html", {"grants": grants})
+
+
+def _frame(request: HttpRequest, grant: Grant, **context: Any) -> dict[str, Any]:
+    """What every portal page needs: the grant, its broker, the user's other contexts, the banner."""
+    others = []
+    if not request.preview:  # type: ignore[attr-defined]
+        others = list(
+            member_grants(request.user.email)  # type: ignore[union-attr]
+            .exclude(pk=grant.pk)
+            .select_related("broker")
+            .order_by("broker__name", "name")
         )
-        sections.append({"broker": broker, "grants": grants, "contracts": contracts})
-    return render(request, "portal/home.html", {"sections": sections})
+    return {
+        "grant": grant,
+        "broker": grant.broker,
+        "other_grants": others,
+        "preview": request.preview,  # type: ignore[attr-defined]
+        "permissions": visibility.permissions(grant),
+        **context,
+    }
+
+
+@portal_view
+def dashboard(request: HttpRequest, grant: Grant) -> HttpResponse:
+    if grant.view == GrantView.BUSINESS:
+        return business(request, grant)
+    rows = list(visibility.contracts(grant).select_related("line").order_by("line__label", "pk")[:MAX_CARDS])
+    claims = visibility.claims(grant).filter(status__in=IN_PROGRESS).select_related("contract__line")
+    context = _frame(
+        request,
+        grant,
+        coverage=coverage(rows, product_names=grant.product_names),
+        claims=list(claims.order_by("-loss_date", "pk")[:20]),
+        clerk=grant.clerk if grant.show_clerk else None,
+    )
+    return render(request, "portal/private.html", context)
+
+
+def business(request: HttpRequest, grant: Grant) -> HttpResponse:
+    filters = Filters.from_query(request.GET)
+    rows = contracts(grant, filters)
+    total = rows.count()
+    start = (filters.page - 1) * PAGE_SIZE
+    page = list(rows[start : start + PAGE_SIZE])
+    visible = visibility.contracts(grant)
+    context = _frame(
+        request,
+        grant,
+        filters=filters,
+        rows=page,
+        total=total,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        has_previous=filters.page > 1,
+        has_next=start + PAGE_SIZE < total,
+        customers=visibility.customers(grant)
+        .order_by("last_name", "company_name", "pk")
+        .values("pk", "first_name", "last_name", "company_name")[:500],
+        lines=visible.order_by().values_list("line__code", "line__label").distinct().order_by("line__label"),
+        insurers=visible.order_by().values_list("insurer", flat=True).distinct().order_by("insurer"),
+        statuses=ContractStatus.choices,
+        columns=[(column, label, filters.sort_query(column)) for column, label in COLUMNS],
+        previous_query=filters.query(page=filters.page - 1),
+        next_query=filters.query(page=filters.page + 1),
+    )
+    return render(request, "portal/business.html", context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@portal_view
+def contracts_csv(request: HttpRequest, grant: Grant) -> StreamingHttpResponse:
+    """Exactly what the business view's filter shows, every page of it."""
+    rows = contracts(grant, Filters.from_query(request.GET)).iterator(chunk_size=2000)
+    writer = csv.writer(_Echo(), delimiter=";")
+
+    def lines() -> Any:
+        yield "\ufeff"  # Excel opens UTF-8 with a byte order mark
+        yield writer.writerow(
+            [
+                "Kunde",
+                "Versicherungsscheinnummer",
+                "Sparte",
+                "Versicherer",
+                "Produkt",
+                "Risiko",
+                "Status",
+                "Beginn",
+                "Ablauf",
+                "Beitrag",
+                "Zahlweise",
+            ]
+        )
+        for c in rows:
+            yield writer.writerow(
+                [
+                    c.customer.display_name,
+                    c.number,
+                    c.line.label,
+                    c.insurer,
+                    c.product,
+                    c.risk,
+                    c.get_status_display(),
+                    c.start_date.strftime("%d.%m.%Y") if c.start_date else "",
+                    c.end_date.strftime("%d.%m.%Y") if c.end_date else "",
+                    f"{c.premium:.2f}".replace(".", ",") if c.premium is not None else "",
+                    c.get_payment_interval_display() if c.payment_interval else "",
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="vertraege-{stamp}.csv"'
+    return response
+
+
+@portal_view
+def contract_detail(request: HttpRequest, grant: Grant, pk: int) -> HttpResponse:
+    contract = get_object_or_404(visibility.contracts(grant).select_related("line", "customer"), pk=pk)
+    locations = list(visibility.risk_locations(grant).filter(contract=contract).order_by("pk"))
+    claims = list(visibility.claims(grant).filter(contract=contract).order_by("-loss_date", "pk"))
+    context = _frame(request, grant, contract=contract, locations=locations, claims=claims)
+    return render(request, "portal/contract.html", context)
+
+
+@portal_view
+def claim_detail(request: HttpRequest, grant: Grant, pk: int) -> HttpResponse:
+    claim = get_object_or_404(visibility.claims(grant).select_related("contract__line", "customer"), pk=pk)
+    timeline = list(claim.status_changes.order_by("changed_at", "pk"))
+    return render(request, "portal/claim.html", _frame(request, grant, claim=claim, timeline=timeline))
+
+
+@portal_view
+def customer_detail(request: HttpRequest, grant: Grant, pk: int) -> HttpResponse:
+    customer = get_object_or_404(visibility.customers(grant), pk=pk)
+    rows = list(
+        visibility.contracts(grant)
+        .filter(customer=customer)
+        .select_related("line")
+        .order_by("line__label", "pk")[:200]
+    )
+    return render(request, "portal/customer.html", _frame(request, grant, customer=customer, contracts=rows))
