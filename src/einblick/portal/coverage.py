@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.text import slugify
+
 from einblick.portfolio.models import Contract, ContractStatus, LineGroup, PaymentInterval
 
 # Contracts that are in force for the customer and count towards the premiums.
@@ -41,6 +43,10 @@ class Group:
     cards: list[Card] = field(default_factory=list)
     monthly: Decimal = Decimal(0)
     share: int = 0  # per cent of the total monthly premium, for the chart
+
+    @property
+    def icon(self) -> str:
+        return slugify(self.key.replace("ä", "a")) + ".svg"
 
 
 @dataclass

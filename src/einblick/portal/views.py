@@ -107,7 +107,12 @@ def business(request: HttpRequest, grant: Grant) -> HttpResponse:
         previous_query=filters.query(page=filters.page - 1),
         next_query=filters.query(page=filters.page + 1),
     )
-    return render(request, "portal/business.html", context)
+    # HTMX (filter, sort, page without a full reload) gets the results alone; links work without it.
+    htmx = request.headers.get("HX-Request") == "true"
+    template = "portal/_contracts.html" if htmx else "portal/business.html"
+    response = render(request, template, {**context, "htmx": htmx})
+    response["Vary"] = "HX-Request"
+    return response
 
 
 class _Echo:

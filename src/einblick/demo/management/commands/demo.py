@@ -40,6 +40,37 @@ GRANT = {
         "show_clerk": True,
     },
 }
+# Klara's second context: her company in the business view, every contract and claim of it with
+# its risk locations, so that the demo shows both views and the context switcher.
+BUSINESS_GRANT = {
+    "name": "Musterfirma GmbH",
+    "customers": ["K-1002"],
+    "share": {
+        "claims": True,
+        "reference_addresses": True,
+        "auto_contracts": True,
+        "statuses": [
+            "ANFRAGE",
+            "ANGEBOT",
+            "FREMD",
+            "FREMDTEIL",
+            "GESPERRT",
+            "INFO",
+            "RUHEND",
+            "STORNO",
+            "ANTRAG",
+            "POLICE",
+            "EIGEN",
+        ],
+    },
+    "actions": {
+        "view": "business",
+        "primary_contact": True,
+        "messages": True,
+        "clerk": "U-2",
+        "show_clerk": True,
+    },
+}
 TOKEN_NAME = "Demo"  # noqa: S105 - the name, not the token
 
 
@@ -64,6 +95,10 @@ class Command(BaseCommand):
             if grant is None:
                 grant = create_grant(broker=broker, actor=None, data=GrantIn.model_validate(GRANT))
             add_member(grant=grant, actor=None, email=KLARA)
+            business = broker.grants.filter(name=BUSINESS_GRANT["name"]).first() or create_grant(
+                broker=broker, actor=None, data=GrantIn.model_validate(BUSINESS_GRANT)
+            )
+            add_member(grant=business, actor=None, email=KLARA)
             for old in broker.api_tokens.filter(name=TOKEN_NAME, revoked_at__isnull=True):
                 revoke_token(token=old)
             _, token = create_token(broker=broker, name=TOKEN_NAME)
@@ -80,7 +115,7 @@ class Command(BaseCommand):
                     f"                 second factor: recovery code {operator_codes[0]} (or {operator_codes[1]})",
                     f"  Staff admin:   max@muster-makler.example / {staff_password}",
                     f"                 second factor: recovery code {staff_codes[0]} (or {staff_codes[1]})",
-                    f"  Customer:      {KLARA} / {klara_password}  (grant {grant.name!r}, id {grant.pk})",
+                    f"  Customer:      {KLARA} / {klara_password}  (grants {grant.name!r}, id {grant.pk}, and {business.name!r})",
                     f"  API token:     {token}",
                     f"  API docs:      {settings.BASE_URL}/api/v1/docs",
                     *self._outbox_lines(),
