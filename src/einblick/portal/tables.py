@@ -3,6 +3,7 @@ query for the page and for the export (which shows exactly what the filter shows
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -11,7 +12,7 @@ from django.http import QueryDict
 
 from einblick.grants import visibility
 from einblick.grants.models import Grant
-from einblick.portfolio.models import Contract, ContractStatus
+from einblick.portfolio.models import Claim, ClaimStatus, Contract, ContractStatus, Customer
 
 PAGE_SIZE = 50
 SORTS = {
@@ -37,8 +38,16 @@ class Filters:
     page: int = 1
 
     @classmethod
-    def from_query(cls, query: QueryDict) -> Filters:
-        sort = query.get("sort", "customer")
+    def from_query(
+        cls,
+        query: QueryDict,
+        *,
+        sorts: dict[str, tuple[str, ...]] | None = None,
+        statuses: Iterable[str] = ContractStatus.values,
+        default_sort: str = "customer",
+    ) -> Filters:
+        sorts = SORTS if sorts is None else sorts
+        sort = query.get("sort", default_sort)
         descending = sort.startswith("-")
         sort = sort.lstrip("-")
         try:
@@ -49,9 +58,9 @@ class Filters:
             q=query.get("q", "").strip()[:100],
             customer=query.get("customer", "")[:20],
             line=query.get("line", "")[:64],
-            status=query.get("status", "") if query.get("status", "") in ContractStatus.values else "",
+            status=query.get("status", "") if query.get("status", "") in set(statuses) else "",
             insurer=query.get("insurer", "").strip()[:200],
-            sort=sort if sort in SORTS else "customer",
+            sort=sort if sort in sorts else default_sort,
             descending=descending,
             page=page,
         )
@@ -98,3 +107,51 @@ def contracts(grant: Grant, filters: Filters) -> QuerySet[Contract]:
     if filters.descending:
         order = tuple("-" + field for field in order)
     return rows.order_by(*order)
+
+
+def _ordered(rows: QuerySet, sorts: dict[str, tuple[str, ...]], filters: Filters) -> QuerySet:
+    order = sorts[filters.sort]
+    if filters.descending:
+        order = tuple("-" + field for field in order)
+    return rows.order_by(*order)
+
+
+CUSTOMER_SORTS = {
+    "name": ("last_name", "company_name", "first_name", "pk"),
+    "city": ("city", "pk"),
+    "zip": ("zip", "pk"),
+}
+
+
+def customers(grant: Grant, filters: Filters) -> QuerySet[Customer]:
+    rows = visibility.customers(grant)
+    if filters.q:
+        q = filters.q
+        rows = rows.filter(
+            Q(last_name__icontains=q)
+            | Q(first_name__icontains=q)
+            | Q(company_name__icontains=q)
+            | Q(city__icontains=q)
+            | Q(zip__startswith=q)
+        )
+    return _ordered(rows, CUSTOMER_SORTS, filters)
+
+
+CLAIM_SORTS = {
+    "loss_date": ("loss_date", "pk"),
+    "number": ("number", "pk"),
+    "status": ("status", "pk"),
+    "customer": ("customer__last_name", "customer__company_name", "pk"),
+}
+
+
+def claims(grant: Grant, filters: Filters) -> QuerySet[Claim]:
+    rows = visibility.claims(grant).select_related("customer", "contract__line")
+    if filters.customer.isdigit():
+        rows = rows.filter(customer_id=int(filters.customer))
+    if filters.status in ClaimStatus.values:
+        rows = rows.filter(status=filters.status)
+    if filters.q:
+        q = filters.q
+        rows = rows.filter(Q(number__icontains=q) | Q(description__icontains=q))
+    return _ordered(rows, CLAIM_SORTS, filters)

@@ -6,7 +6,7 @@ import csv
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,12 +15,20 @@ from django.views.decorators.cache import never_cache
 from einblick.accounts.roles import member_grants
 from einblick.grants import visibility
 from einblick.grants.models import Grant, GrantView
+from einblick.portal import tables
 from einblick.portal.access import portal_view
 from einblick.portal.coverage import coverage
 from einblick.portal.tables import PAGE_SIZE, Filters, contracts
 from einblick.portfolio.models import ClaimStatus, ContractStatus
 
 IN_PROGRESS = (ClaimStatus.REPORTED, ClaimStatus.OPEN)
+CUSTOMER_COLUMNS = [("name", _("Name")), ("zip", _("Postcode")), ("city", _("City"))]
+CLAIM_COLUMNS = [
+    ("number", _("Claim number")),
+    ("customer", _("Customer")),
+    ("loss_date", _("Date of loss")),
+    ("status", _("Status")),
+]
 COLUMNS = [
     ("customer", _("Customer")),
     ("number", _("Policy number")),
@@ -113,6 +121,53 @@ def business(request: HttpRequest, grant: Grant) -> HttpResponse:
     response = render(request, template, {**context, "htmx": htmx})
     response["Vary"] = "HX-Request"
     return response
+
+
+def _listing(request: HttpRequest, grant: Grant, kind: str) -> HttpResponse:
+    """The business view's customer and claim tables: search, sort and paging like the contracts."""
+    statuses: list[str] = []
+    if kind == "customers":
+        sorts, default, columns = tables.CUSTOMER_SORTS, "name", CUSTOMER_COLUMNS
+    else:
+        sorts, default, columns = tables.CLAIM_SORTS, "loss_date", CLAIM_COLUMNS
+        statuses = list(ClaimStatus.values)
+    filters = Filters.from_query(request.GET, sorts=sorts, statuses=statuses, default_sort=default)
+    rows = tables.customers(grant, filters) if kind == "customers" else tables.claims(grant, filters)
+    total = rows.count()
+    start = (filters.page - 1) * PAGE_SIZE
+    htmx = request.headers.get("HX-Request") == "true"
+    context = _frame(
+        request,
+        grant,
+        kind=kind,
+        filters=filters,
+        rows=list(rows[start : start + PAGE_SIZE]),
+        total=total,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        has_previous=filters.page > 1,
+        has_next=start + PAGE_SIZE < total,
+        statuses=ClaimStatus.choices if kind == "claims" else [],
+        columns=[(column, label, filters.sort_query(column)) for column, label in columns],
+        previous_query=filters.query(page=filters.page - 1),
+        next_query=filters.query(page=filters.page + 1),
+        htmx=htmx,
+    )
+    template = f"portal/_{kind}.html" if htmx else "portal/listing.html"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+@portal_view
+def customer_list(request: HttpRequest, grant: Grant) -> HttpResponse:
+    return _listing(request, grant, "customers")
+
+
+@portal_view
+def claim_list(request: HttpRequest, grant: Grant) -> HttpResponse:
+    if not grant.claims:
+        raise Http404
+    return _listing(request, grant, "claims")
 
 
 class _Echo:
