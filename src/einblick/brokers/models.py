@@ -27,6 +27,13 @@ class Broker(models.Model):
     slug = models.SlugField(_("slug"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Erscheinungsbild (edited in the broker settings, issue 7); empty: Einblick's colours.
+    brand_color = models.CharField(
+        _("main colour"), max_length=7, blank=True, validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$")]
+    )
+    accent_color = models.CharField(
+        _("accent colour"), max_length=7, blank=True, validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$")]
+    )
     portal_mfa_required = models.BooleanField(
         _("second factor required for portal users"),
         default=False,

@@ -83,6 +83,8 @@ class Command(BaseCommand):
             broker = Broker.objects.filter(slug=SLUG).first() or create_broker(
                 slug=SLUG, name="Muster Makler GmbH"
             )
+            if not broker.brand_color:  # the demo broker's colours frame its portal
+                Broker.objects.filter(pk=broker.pk).update(brand_color="#0f766e", accent_color="#b45309")
             result = import_batch(broker=broker, actor=None, data=batch())
             operator_password = self._password("operator@einblick.example", superuser=True)
             staff_password = self._password(

@@ -1,0 +1,50 @@
+"""The broker's colours on its portal pages: a small stylesheet per broker (the CSP allows no inline
+styles), with a text colour on the brand colour that keeps the WCAG contrast."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from einblick.brokers.models import Broker
+
+DEFAULT_BRAND = "#1d4ed8"
+DARK, LIGHT = "#1f2933", "#ffffff"
+
+
+def _luminance(hex_color: str) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def ink_on(color: str) -> str:
+    """White or dark text, whichever reads better on `color`."""
+    return LIGHT if contrast(color, LIGHT) >= contrast(color, DARK) else DARK
+
+
+def stylesheet(broker: Broker) -> str:
+    brand = broker.brand_color or DEFAULT_BRAND
+    accent = broker.accent_color or brand
+    # Links and outlines use the brand colour only where it is readable on white (4.5:1).
+    link = brand if contrast(brand, LIGHT) >= 4.5 else DARK
+    return (
+        f":root {{ --brand: {brand}; --brand-ink: {ink_on(brand)}; --accent: {accent}; --link: {link}; }}\n"
+    )
+
+
+@login_required
+def brand_css(request: HttpRequest, broker_id: int) -> HttpResponse:
+    broker = get_object_or_404(Broker, pk=broker_id)
+    response = HttpResponse(stylesheet(broker), content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
