@@ -3,13 +3,14 @@ broker in preview (Freischaltungseinsicht, read-only). Everything else is 404 (v
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseNotAllowed
 from django.views.decorators.cache import never_cache
 
 from einblick.accounts.roles import staff_memberships
@@ -20,7 +21,12 @@ PREVIEW_SESSION_KEY = "einblick_previews"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
+GRANT_ID = re.compile(r"g_[A-Za-z0-9_-]{1,22}")
+
+
 def member_grant(email: str, grant_id: str) -> Grant | None:
+    if not GRANT_ID.fullmatch(grant_id):
+        return None
     return (
         Grant.objects.select_related("broker", "clerk", "tariff_account")
         .filter(pk=grant_id, members__email=email.lower(), members__state=MemberState.ACTIVE)
@@ -30,6 +36,8 @@ def member_grant(email: str, grant_id: str) -> Grant | None:
 
 def previewable_grant(email: str, grant_id: str) -> Grant | None:
     """A grant of a broker where this address is a staff admin."""
+    if not GRANT_ID.fullmatch(grant_id):
+        return None
     brokers = staff_memberships(email).filter(role=StaffRole.ADMIN).values("broker_id")
     return (
         Grant.objects.select_related("broker", "clerk", "tariff_account")
@@ -63,8 +71,10 @@ def portal_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
             preview = grant is not None
         if grant is None:
             raise Http404
-        if preview and request.method not in SAFE_METHODS:
-            raise PermissionDenied("The preview is read-only.")
+        if request.method not in SAFE_METHODS:
+            if preview:
+                raise PermissionDenied("The preview is read-only.")
+            return HttpResponseNotAllowed(SAFE_METHODS)  # the portal's pages only show
         request.grant = grant  # type: ignore[attr-defined]
         request.preview = preview  # type: ignore[attr-defined]
         return view(request, grant, *args, **kwargs)

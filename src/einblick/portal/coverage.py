@@ -12,20 +12,25 @@ from einblick.portfolio.models import Contract, ContractStatus, LineGroup, Payme
 
 # Contracts that are in force for the customer and count towards the premiums.
 IN_FORCE = {ContractStatus.EIGEN, ContractStatus.FREMD, ContractStatus.FREMDTEIL}
-PER_MONTH = {
-    PaymentInterval.MONTHLY: Decimal(1),
-    PaymentInterval.QUARTERLY: Decimal(1) / 3,
-    PaymentInterval.HALF_YEARLY: Decimal(1) / 6,
-    PaymentInterval.YEARLY: Decimal(1) / 12,
+PAYMENTS_PER_YEAR = {
+    PaymentInterval.MONTHLY: 12,
+    PaymentInterval.QUARTERLY: 4,
+    PaymentInterval.HALF_YEARLY: 2,
+    PaymentInterval.YEARLY: 1,
 }
 CENT = Decimal("0.01")
 
 
-def monthly_premium(contract: Contract) -> Decimal | None:
-    """The premium per month, or None when there is none to show (no premium, a single payment)."""
-    if contract.premium is None or contract.payment_interval not in PER_MONTH:
+def yearly_premium(contract: Contract) -> Decimal | None:
+    """The premium per year (exact), or None when there is none to show (none, a single payment)."""
+    if contract.premium is None or contract.payment_interval not in PAYMENTS_PER_YEAR:
         return None
-    return (contract.premium * PER_MONTH[PaymentInterval(contract.payment_interval)]).quantize(CENT)
+    return contract.premium * PAYMENTS_PER_YEAR[PaymentInterval(contract.payment_interval)]
+
+
+def monthly_premium(contract: Contract) -> Decimal | None:
+    yearly = yearly_premium(contract)
+    return None if yearly is None else (yearly / 12).quantize(CENT)
 
 
 @dataclass
@@ -41,7 +46,8 @@ class Group:
     key: str
     label: str
     cards: list[Card] = field(default_factory=list)
-    monthly: Decimal = Decimal(0)
+    yearly: Decimal = Decimal(0)
+    in_force: bool = False
     share: int = 0  # per cent of the total monthly premium, for the chart
 
     @property
@@ -84,18 +90,21 @@ def coverage(contracts: list[Contract], *, product_names: bool) -> Coverage:
     groups = {key: Group(key=key, label=str(label)) for key, label in LineGroup.choices}
     for contract in contracts:
         title = (contract.product if product_names else contract.risk) or contract.line.label
-        monthly = monthly_premium(contract)
+        yearly = yearly_premium(contract)
         in_force = contract.status in IN_FORCE
         group = groups[contract.line.group]
-        group.cards.append(Card(contract=contract, title=title, monthly=monthly, in_force=in_force))
-        if in_force and monthly is not None:
-            group.monthly += monthly
-    total = sum((g.monthly for g in groups.values()), Decimal(0))
+        group.cards.append(
+            Card(contract=contract, title=title, monthly=monthly_premium(contract), in_force=in_force)
+        )
+        group.in_force = group.in_force or in_force
+        if in_force and yearly is not None:
+            group.yearly += yearly
+    total = sum((g.yearly for g in groups.values()), Decimal(0))
     for group in groups.values():
-        group.share = round(100 * group.monthly / total) if total else 0
+        group.share = round(100 * group.yearly / total) if total else 0
     return Coverage(
         groups=[g for g in groups.values() if g.cards],
-        uncovered=[g for g in groups.values() if not g.cards],
-        monthly=total,
-        yearly=(total * 12).quantize(CENT),
+        uncovered=[g for g in groups.values() if not g.in_force],  # an offer or a cancelled one is no cover
+        monthly=(total / 12).quantize(CENT),
+        yearly=total.quantize(CENT),
     )

@@ -3,6 +3,7 @@ query for the page and for the export (which shows exactly what the filter shows
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -15,6 +16,7 @@ from einblick.grants.models import Grant
 from einblick.portfolio.models import Claim, ClaimStatus, Contract, ContractStatus, Customer
 
 PAGE_SIZE = 50
+CUSTOMER_ID = re.compile(r"[0-9]{1,18}")
 SORTS = {
     "number": ("number", "pk"),
     "line": ("line__label", "pk"),
@@ -54,12 +56,17 @@ class Filters:
             page = max(1, min(int(query.get("page", "1")), 100_000))
         except ValueError:
             page = 1
+
+        def text(name: str, limit: int) -> str:
+            return query.get(name, "").replace("\x00", "").strip()[:limit]
+
+        customer = query.get("customer", "")
         return cls(
-            q=query.get("q", "").strip()[:100],
-            customer=query.get("customer", "")[:20],
-            line=query.get("line", "")[:64],
+            q=text("q", 100),
+            customer=customer if CUSTOMER_ID.fullmatch(customer) else "",
+            line=text("line", 64),
             status=query.get("status", "") if query.get("status", "") in set(statuses) else "",
-            insurer=query.get("insurer", "").strip()[:200],
+            insurer=text("insurer", 200),
             sort=sort if sort in sorts else default_sort,
             descending=descending,
             page=page,
@@ -85,7 +92,7 @@ class Filters:
 
 def contracts(grant: Grant, filters: Filters) -> QuerySet[Contract]:
     rows = visibility.contracts(grant).select_related("line", "customer")
-    if filters.customer.isdigit():
+    if filters.customer:
         rows = rows.filter(customer_id=int(filters.customer))
     if filters.line:
         rows = rows.filter(line__code=filters.line)
@@ -147,7 +154,7 @@ CLAIM_SORTS = {
 
 def claims(grant: Grant, filters: Filters) -> QuerySet[Claim]:
     rows = visibility.claims(grant).select_related("customer", "contract__line")
-    if filters.customer.isdigit():
+    if filters.customer:
         rows = rows.filter(customer_id=int(filters.customer))
     if filters.status in ClaimStatus.values:
         rows = rows.filter(status=filters.status)

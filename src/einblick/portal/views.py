@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from einblick.accounts.roles import member_grants
 from einblick.grants import visibility
@@ -213,6 +214,16 @@ def _export_rows(grant: Grant, request: HttpRequest) -> Iterator[list[Any]]:
         ]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is written with a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _filename(extension: str) -> str:
     return f'attachment; filename="vertraege-{timezone.localdate():%Y-%m-%d}.{extension}"'
 
@@ -228,7 +239,7 @@ def contracts_csv(request: HttpRequest, grant: Grant) -> StreamingHttpResponse:
             return f"{value:%d.%m.%Y}"
         if isinstance(value, Decimal):
             return f"{value:.2f}".replace(".", ",")
-        return "" if value is None else str(value)
+        return "" if value is None else str(_inert(value))
 
     def lines() -> Iterator[str]:
         yield "\ufeff"
@@ -241,6 +252,15 @@ def contracts_csv(request: HttpRequest, grant: Grant) -> StreamingHttpResponse:
     return response
 
 
+def _text_cell(sheet: Any, value: Any) -> Any:
+    """Strings as string cells, always: openpyxl would store "=…" as a live formula."""
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
+
+
 @portal_view
 def contracts_xlsx(request: HttpRequest, grant: Grant) -> HttpResponse:
     """The same rows as a real spreadsheet: dates as dates, premiums as numbers."""
@@ -248,7 +268,7 @@ def contracts_xlsx(request: HttpRequest, grant: Grant) -> HttpResponse:
     sheet = workbook.create_sheet(str(_("Contracts"))[:31])
     sheet.append([str(label) for label in EXPORT_HEADER])
     for row in _export_rows(grant, request):
-        sheet.append(row)
+        sheet.append([_text_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(
