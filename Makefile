@@ -53,6 +53,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/visibility_bench.py
+	$(BIN)/python bench/portal_bench.py
 
 # Refresh locale/de from the source (needs GNU gettext: apt-get install gettext).
 messages: install
