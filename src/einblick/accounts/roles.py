@@ -19,7 +19,14 @@ def staff_memberships(email: str) -> QuerySet[StaffMember]:
 
 
 def is_staff_user(user: User) -> bool:
-    return user.is_authenticated and staff_memberships(user.email).exists()
+    """Asked by the middleware and the page frame on every request: answered once per user object."""
+    if not user.is_authenticated:
+        return False
+    cached = getattr(user, "_einblick_is_staff", None)
+    if cached is None:
+        cached = staff_memberships(user.email).exists()
+        user._einblick_is_staff = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def member_grants(email: str) -> QuerySet[Grant]:

@@ -173,7 +173,9 @@ MFA_TOTP_ISSUER = "Einblick"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not BASE_URL.startswith("https://")
 MFA_KEY = mfa_key(DATA_DIR)
 
-USERSESSIONS_TRACK_ACTIVITY = True
+# The session list shows where and when each session started; tracking "last seen" would write a row
+# on every request (the idle clock of SessionLimitsMiddleware lives in the session itself).
+USERSESSIONS_TRACK_ACTIVITY = False
 
 # Sessions: a new id at login (Django), ended on the server at logout; portal sessions end after
 # 30 idle minutes and at the latest 12 hours after login (accounts.middleware.SessionLimitsMiddleware).

@@ -72,6 +72,10 @@ class Filters:
             page=page,
         )
 
+    @property
+    def unfiltered(self) -> bool:
+        return not (self.q or self.customer or self.line or self.status or self.insurer)
+
     def query(self, **changes: object) -> str:
         values = {
             "q": self.q,

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -98,10 +99,16 @@ def dashboard(request: HttpRequest, grant: Grant) -> HttpResponse:
 def business(request: HttpRequest, grant: Grant) -> HttpResponse:
     filters = Filters.from_query(request.GET)
     rows = contracts(grant, filters)
-    total = rows.count()
+    # One pass over the grant's contracts gives the filter's options and, without a filter, the total.
+    options = list(
+        visibility.contracts(grant)
+        .order_by()
+        .values("line__code", "line__label", "insurer")
+        .annotate(n=Count("pk"))
+    )
+    total = sum(o["n"] for o in options) if filters.unfiltered else rows.count()
     start = (filters.page - 1) * PAGE_SIZE
     page = list(rows[start : start + PAGE_SIZE])
-    visible = visibility.contracts(grant)
     context = _frame(
         request,
         grant,
@@ -114,8 +121,10 @@ def business(request: HttpRequest, grant: Grant) -> HttpResponse:
         customers=visibility.customers(grant)
         .order_by("last_name", "company_name", "pk")
         .values("pk", "first_name", "last_name", "company_name")[:500],
-        lines=visible.order_by().values_list("line__code", "line__label").distinct().order_by("line__label"),
-        insurers=visible.order_by().values_list("insurer", flat=True).distinct().order_by("insurer"),
+        lines=sorted(
+            {(o["line__code"], o["line__label"]) for o in options}, key=lambda line: (line[1], line[0])
+        ),
+        insurers=sorted({o["insurer"] for o in options if o["insurer"]}),
         statuses=ContractStatus.choices,
         columns=[(column, label, filters.sort_query(column)) for column, label in COLUMNS],
         previous_query=filters.query(page=filters.page - 1),
