@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -96,6 +96,32 @@ def dashboard(request: HttpRequest, grant: Grant) -> HttpResponse:
     return render(request, "portal/private.html", context)
 
 
+def _table(
+    rows: QuerySet[Any], total: int, filters: Filters, columns: list[tuple[str, Any]]
+) -> dict[str, Any]:
+    """One page of a business-view table, with what its head and pager link to."""
+    start = (filters.page - 1) * PAGE_SIZE
+    return {
+        "filters": filters,
+        "rows": list(rows[start : start + PAGE_SIZE]),
+        "total": total,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "has_previous": filters.page > 1,
+        "has_next": start + PAGE_SIZE < total,
+        "columns": [(column, label, filters.sort_query(column)) for column, label in columns],
+        "previous_query": filters.query(page=filters.page - 1),
+        "next_query": filters.query(page=filters.page + 1),
+    }
+
+
+def _render_table(request: HttpRequest, fragment: str, page: str, context: dict[str, Any]) -> HttpResponse:
+    """HTMX (filter, sort, page without a full reload) gets the results alone; links work without it."""
+    htmx = request.headers.get("HX-Request") == "true"
+    response = render(request, fragment if htmx else page, {**context, "htmx": htmx})
+    response["Vary"] = "HX-Request"
+    return response
+
+
 def business(request: HttpRequest, grant: Grant) -> HttpResponse:
     filters = Filters.from_query(request.GET)
     rows = contracts(grant, filters)
@@ -107,17 +133,10 @@ def business(request: HttpRequest, grant: Grant) -> HttpResponse:
         .annotate(n=Count("pk"))
     )
     total = sum(o["n"] for o in options) if filters.unfiltered else rows.count()
-    start = (filters.page - 1) * PAGE_SIZE
-    page = list(rows[start : start + PAGE_SIZE])
     context = _frame(
         request,
         grant,
-        filters=filters,
-        rows=page,
-        total=total,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        has_previous=filters.page > 1,
-        has_next=start + PAGE_SIZE < total,
+        **_table(rows, total, filters, COLUMNS),
         customers=visibility.customers(grant)
         .order_by("last_name", "company_name", "pk")
         .values("pk", "first_name", "last_name", "company_name")[:500],
@@ -126,16 +145,8 @@ def business(request: HttpRequest, grant: Grant) -> HttpResponse:
         ),
         insurers=sorted({o["insurer"] for o in options if o["insurer"]}),
         statuses=ContractStatus.choices,
-        columns=[(column, label, filters.sort_query(column)) for column, label in COLUMNS],
-        previous_query=filters.query(page=filters.page - 1),
-        next_query=filters.query(page=filters.page + 1),
     )
-    # HTMX (filter, sort, page without a full reload) gets the results alone; links work without it.
-    htmx = request.headers.get("HX-Request") == "true"
-    template = "portal/_contracts.html" if htmx else "portal/business.html"
-    response = render(request, template, {**context, "htmx": htmx})
-    response["Vary"] = "HX-Request"
-    return response
+    return _render_table(request, "portal/_contracts.html", "portal/business.html", context)
 
 
 def _listing(request: HttpRequest, grant: Grant, kind: str) -> HttpResponse:
@@ -148,29 +159,14 @@ def _listing(request: HttpRequest, grant: Grant, kind: str) -> HttpResponse:
         statuses = list(ClaimStatus.values)
     filters = Filters.from_query(request.GET, sorts=sorts, statuses=statuses, default_sort=default)
     rows = tables.customers(grant, filters) if kind == "customers" else tables.claims(grant, filters)
-    total = rows.count()
-    start = (filters.page - 1) * PAGE_SIZE
-    htmx = request.headers.get("HX-Request") == "true"
     context = _frame(
         request,
         grant,
         kind=kind,
-        filters=filters,
-        rows=list(rows[start : start + PAGE_SIZE]),
-        total=total,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        has_previous=filters.page > 1,
-        has_next=start + PAGE_SIZE < total,
+        **_table(rows, rows.count(), filters, columns),
         statuses=ClaimStatus.choices if kind == "claims" else [],
-        columns=[(column, label, filters.sort_query(column)) for column, label in columns],
-        previous_query=filters.query(page=filters.page - 1),
-        next_query=filters.query(page=filters.page + 1),
-        htmx=htmx,
     )
-    template = f"portal/_{kind}.html" if htmx else "portal/listing.html"
-    response = render(request, template, context)
-    response["Vary"] = "HX-Request"
-    return response
+    return _render_table(request, f"portal/_{kind}.html", "portal/listing.html", context)
 
 
 @portal_view
