@@ -34,17 +34,15 @@ def record(
     actor: Any = user if user is not None else None
     brokers: list[Broker | None] = list(audit_brokers(address)) if address else []
     for broker in brokers or [None]:
-        entry = log_action(
+        log_action(
             broker=broker,
             actor=actor,
             action=action,
             object_type="user",
             data=data,
             ip=client_ip(request),
+            actor_label=address if actor is None else None,  # a failed login names the address tried
         )
-        if actor is None and address:  # a failed login names the address that was tried
-            entry.actor_label = address
-            entry.save(update_fields=["actor_label"])
 
 
 def _on_login_failed(

@@ -29,11 +29,13 @@ def log_action(
     object_id: str = "",
     data: dict[str, Any] | None = None,
     ip: str | None = None,
+    actor_label: str | None = None,
 ) -> AuditEntry:
     """Record one change. `data` holds field names, counts and at most the e-mail address of the
     grant member concerned (removed again when that person deletes their account), never insurance
     data.
-    The IP is the current request's client unless given."""
+    The IP is the current request's client unless given; `actor_label` names an actor without an
+    account (the address a failed login tried)."""
     return AuditEntry.objects.create(
         broker=broker,
         action=action,
@@ -41,5 +43,5 @@ def log_action(
         object_id=object_id,
         data=data or {},
         ip=ip or current_ip(),
-        **actor_fields(actor),
+        **{**actor_fields(actor), **({"actor_label": actor_label} if actor_label else {})},
     )
