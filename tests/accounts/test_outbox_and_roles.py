@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from einblick.accounts.models import User
 from einblick.accounts.roles import is_staff_user, member_grants, mfa_required
 from einblick.brokers.models import StaffMember
 from einblick.grants.models import Grant
@@ -112,7 +113,8 @@ def test_a_second_factor_is_required_for_staff_always_and_for_portal_users_when_
     assert not mfa_required(klara)
     broker.portal_mfa_required = True
     broker.save()
-    assert mfa_required(klara)
+    assert mfa_required(User.objects.get(pk=klara.pk))  # the next request's user: answered anew
+    assert not mfa_required(klara)  # one answer per user object (per request): one query, not one per ask
 
 
 def test_users_cannot_add_or_change_e_mail_addresses(db):

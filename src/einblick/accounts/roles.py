@@ -4,7 +4,7 @@ Both are found by the user's e-mail address, which is unique ignoring case (doma
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 
 from einblick.accounts.models import User
 from einblick.brokers.models import Broker, StaffMember, StaffRole
@@ -18,15 +18,27 @@ def staff_memberships(email: str) -> QuerySet[StaffMember]:
     return StaffMember.objects.filter(email__iexact=email, role__in=LOGIN_ROLES).select_related("broker")
 
 
-def is_staff_user(user: User) -> bool:
-    """Asked by the middleware and the page frame on every request: answered once per user object."""
-    if not user.is_authenticated:
-        return False
-    cached = getattr(user, "_einblick_is_staff", None)
+def _flags(user: User) -> tuple[bool, bool]:
+    """(staff with a login, member of a grant whose broker requires a second factor): asked by the
+    middleware and the page frame on every request, so answered by one query, once per user object."""
+    cached = getattr(user, "_einblick_flags", None)
     if cached is None:
-        cached = staff_memberships(user.email).exists()
-        user._einblick_is_staff = cached  # type: ignore[attr-defined]
+        row = (
+            User.objects.filter(pk=user.pk)
+            .annotate(
+                staff=Exists(staff_memberships(user.email)),
+                portal_mfa=Exists(member_grants(user.email).filter(broker__portal_mfa_required=True)),
+            )
+            .values_list("staff", "portal_mfa")
+            .first()
+        )
+        cached = (bool(row[0]), bool(row[1])) if row else (False, False)
+        user._einblick_flags = cached  # type: ignore[attr-defined]
     return cached
+
+
+def is_staff_user(user: User) -> bool:
+    return user.is_authenticated and _flags(user)[0]
 
 
 def member_grants(email: str) -> QuerySet[Grant]:
@@ -44,9 +56,7 @@ def brokers_of(email: str) -> QuerySet[Broker]:
 
 def mfa_required(user: User) -> bool:
     """Staff always need a second factor; portal users when a broker of one of their grants says so."""
-    if is_staff_user(user):
-        return True
-    return member_grants(user.email).filter(broker__portal_mfa_required=True).exists()
+    return user.is_authenticated and any(_flags(user))
 
 
 def audit_brokers(email: str) -> QuerySet[Broker]:

@@ -24,13 +24,13 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 GRANT_ID = re.compile(r"g_[A-Za-z0-9_-]{1,22}")
 
 
-def member_grant(email: str, grant_id: str) -> Grant | None:
-    if not GRANT_ID.fullmatch(grant_id):
-        return None
-    return (
+def member_grants(email: str) -> list[Grant]:
+    """Every grant in which this address is an active member (of every broker), in the order the
+    context switcher shows them: one query gives the page its grant and the others."""
+    return list(
         Grant.objects.select_related("broker", "clerk", "tariff_account")
-        .filter(pk=grant_id, members__email=email.lower(), members__state=MemberState.ACTIVE)
-        .first()
+        .filter(members__email=email.lower(), members__state=MemberState.ACTIVE)
+        .order_by("broker__name", "name", "pk")
     )
 
 
@@ -64,7 +64,8 @@ def portal_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
     @wraps(view)
     def wrapped(request: HttpRequest, grant_id: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
         email = request.user.email  # type: ignore[union-attr]
-        grant = member_grant(email, grant_id)
+        grants = member_grants(email) if GRANT_ID.fullmatch(grant_id) else []
+        grant = next((g for g in grants if g.pk == grant_id), None)
         preview = False
         if grant is None and in_preview(request, grant_id):
             grant = previewable_grant(email, grant_id)
@@ -77,6 +78,7 @@ def portal_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
             return HttpResponseNotAllowed(SAFE_METHODS)  # the portal's pages only show
         request.grant = grant  # type: ignore[attr-defined]
         request.preview = preview  # type: ignore[attr-defined]
+        request.member_grants = grants  # type: ignore[attr-defined]
         return view(request, grant, *args, **kwargs)
 
     return wrapped
