@@ -23,11 +23,13 @@ LINES = ["KFZ", "HRV", "PHV", "WGV", "UNF", "RS", "LV", "BU", "KV", "GL"]
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/einblick_bench")
 
 
-def start_django(db: str) -> None:
-    """Django on a new SQLite file in a temporary data directory, or on PG_URL dropped and created anew."""
+def start_django(db: str, *, reuse: bool = False) -> None:
+    """Django on a new SQLite file in a temporary data directory, or on PG_URL dropped and created anew
+    (kept as it is with `reuse`: a benchmark that finds its portfolio there skips building it)."""
     os.environ["EINBLICK_DATA_DIR"] = tempfile.mkdtemp(prefix="einblick-bench-")
     if db == "postgres":
-        _recreate_pg_database()
+        if not reuse:
+            _recreate_pg_database()
         os.environ["DATABASE_URL"] = PG_URL
     else:
         os.environ.pop("DATABASE_URL", None)

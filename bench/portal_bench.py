@@ -154,6 +154,24 @@ def make_grants(broker: Any, owner: Any, args: argparse.Namespace) -> dict[str, 
     return out
 
 
+def earlier_grants(broker: Any) -> dict[str, Any]:
+    """The grants and users that make_grants left in a kept database."""
+    from einblick.accounts.models import User
+    from einblick.grants import visibility
+    from einblick.grants.models import Grant
+
+    out: dict[str, Any] = {}
+    for label, name in (("private", "Privat"), ("business", "Vermittler")):
+        grant = Grant.objects.get(broker=broker, name=name)
+        out[label] = {
+            "grant": grant,
+            "user": User.objects.get(email=f"{label}@bench.example"),
+            "contracts": visibility.contracts(grant).count(),
+            "customers": visibility.customers(grant).count(),
+        }
+    return out
+
+
 def login_sessions(user: Any, count: int) -> list[str]:
     """Database sessions as a login leaves them (django.contrib.auth plus the idle and maximum clocks of
     SessionLimitsMiddleware, which writes the session at most once a minute)."""
@@ -184,7 +202,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, workers: int | None, log: Path) -> subprocess.Popen[bytes]:
     """`einblick serve` with this process's database settings (DATABASE_URL, EINBLICK_DATA_DIR)."""
     env = {
         **os.environ,
@@ -193,7 +211,8 @@ def start_server(port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
         "DEBUG": "0",
     }
     argv = [sys.executable, "-m", "einblick.config.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    argv += ["--workers", str(workers)]
+    if workers:
+        argv += ["--workers", str(workers)]
     with log.open("wb") as out:
         server = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
@@ -355,7 +374,10 @@ def measure(
 
 
 def trace(db: str, label: str, entry: dict[str, Any], session_key: str) -> None:
-    """One request of the page in this process (the same code, no server): its SQL, slowest first."""
+    """One request of the page in this process (the same code, no server), with an empty cache (what a
+    page computes after a change of the grant's data) and again (what the load above measured): its
+    time and SQL, slowest first."""
+    from django.core.cache import caches
     from django.db import connection, reset_queries
     from django.test import Client as TestClient
     from django.test.utils import CaptureQueriesContext
@@ -364,32 +386,45 @@ def trace(db: str, label: str, entry: dict[str, Any], session_key: str) -> None:
     client.cookies["sessionid"] = session_key
     path = f"/portal/{entry['grant'].pk}/"
     assert client.get(path).status_code == 200
-    reset_queries()
-    with CaptureQueriesContext(connection) as captured:
-        t0 = time.perf_counter()
-        response = client.get(path)
-        took = (time.perf_counter() - t0) * 1000
-    assert response.status_code == 200
-    queries = captured.captured_queries
-    sql_ms = sum(float(q["time"]) for q in queries) * 1000
-    print(f"[{db}] {label} page in process: {took:.1f} ms, {len(queries)} SQL queries taking {sql_ms:.1f} ms")
-    for q in sorted(queries, key=lambda q: -float(q["time"]))[:3]:
-        sql = q["sql"]
-        print(f"[{db}]     {float(q['time']) * 1000:7.1f} ms  {sql[:160]}{'...' if len(sql) > 160 else ''}")
+    for state in ("empty cache", "cached"):
+        if state == "empty cache":
+            caches["portal"].clear()
+        reset_queries()
+        with CaptureQueriesContext(connection) as captured:
+            t0 = time.perf_counter()
+            response = client.get(path)
+            took = (time.perf_counter() - t0) * 1000
+        assert response.status_code == 200
+        queries = captured.captured_queries
+        sql_ms = sum(float(q["time"]) for q in queries) * 1000
+        print(
+            f"[{db}] {label} page in process, {state}: {took:.1f} ms, {len(queries)} SQL queries taking {sql_ms:.1f} ms"
+        )
+        for q in sorted(queries, key=lambda q: -float(q["time"]))[:3]:
+            sql = q["sql"]
+            print(
+                f"[{db}]     {float(q['time']) * 1000:7.1f} ms  {sql[:160]}{'...' if len(sql) > 160 else ''}"
+            )
 
 
 def child(db: str, args: argparse.Namespace) -> None:
     os.environ.setdefault("EMAIL_URL", "outbox:")  # the access notices of add_member, kept on disk
-    start_django(db)
+    start_django(db, reuse=args.reuse and db == "postgres")
     from django.db import connection
 
+    from einblick.brokers.models import Broker
     from einblick.brokers.services import create_broker
 
     print(f"[{db}] {connection.vendor}, data in {os.environ['EINBLICK_DATA_DIR']}")
-    broker = create_broker(slug="bench", name="Bench Makler")
-    owner, _ = build(broker, args, db)
-    entries = make_grants(broker, owner, args)
-    del owner
+    broker = Broker.objects.filter(slug="bench").first()
+    if broker is not None:
+        print(f"[{db}] reusing the portfolio and grants of an earlier run (--reuse)")
+        entries = earlier_grants(broker)
+    else:
+        broker = create_broker(slug="bench", name="Bench Makler")
+        owner, _ = build(broker, args, db)
+        entries = make_grants(broker, owner, args)
+        del owner
     for entry in entries.values():
         entry["sessions"] = login_sessions(entry["user"], args.clients)
     connection.close()  # nothing of this process holds the database while the server runs
@@ -401,7 +436,8 @@ def child(db: str, args: argparse.Namespace) -> None:
     results = {}
     try:
         print(
-            f"[{db}] einblick serve on 127.0.0.1:{port} ({args.workers} workers) up in {time.perf_counter() - t0:.1f} s"
+            f"[{db}] einblick serve on 127.0.0.1:{port} ({args.workers or 'its default'} workers) "
+            f"up in {time.perf_counter() - t0:.1f} s"
         )
         for label in ("private", "business"):
             results[label] = measure(db, label, entries[label], port, entries[label]["sessions"], args)
@@ -431,7 +467,12 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=30.0, help="load per page")
     parser.add_argument("--clients", type=int, default=20, help="concurrent keep-alive clients")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (einblick serve's default)")
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: einblick serve's)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="PostgreSQL: keep the database of an earlier run and its portfolio (no build; for tuning)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.claims is None:
@@ -452,7 +493,7 @@ def main() -> None:
             "workers",
         ):
             argv += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
-        subprocess.run(argv, check=True)
+        subprocess.run(argv + (["--reuse"] if args.reuse else []), check=True)
 
 
 if __name__ == "__main__":

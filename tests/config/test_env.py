@@ -10,13 +10,18 @@ from django.core.exceptions import ImproperlyConfigured
 from einblick.config.env import cache_settings, email_settings, env_int, generated_secret, mfa_key
 
 
-def test_the_cache_is_the_database_without_redis_url_and_redis_with_it():
-    assert cache_settings("")["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
-    redis = cache_settings("redis://127.0.0.1:6379/3")["default"]
-    assert redis == {
+def test_the_cache_is_the_database_without_redis_url_and_redis_with_it(tmp_path):
+    local = cache_settings("", tmp_path)
+    assert local["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    # The portal's entries apart from the security state (rate limits, used TOTP codes) in default.
+    assert local["portal"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert local["portal"]["LOCATION"] == str(tmp_path / "cache" / "portal")
+    settings = cache_settings("redis://127.0.0.1:6379/3", tmp_path)
+    assert settings["default"] == {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/3",
     }
+    assert settings["portal"] == {**settings["default"], "KEY_PREFIX": "portal"}
 
 
 def test_the_outbox_scheme_selects_the_file_outbox_and_unknown_schemes_fail():

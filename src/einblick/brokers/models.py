@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 from django.core.validators import RegexValidator
 from django.db import models
@@ -39,6 +40,11 @@ class Broker(models.Model):
         default=False,
         help_text=_("Staff always need a second factor; this makes it mandatory for portal users too."),
     )
+    # A new random value with every write that can change what one of the broker's grants shows
+    # (portfolio imports and deletes, grant writes; brokers.services.data_changed). Caches of what a
+    # grant shows are keyed by it, so a change is visible at the next request. Written only by that
+    # UPDATE (see save()).
+    data_version = models.CharField(max_length=32, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("broker")
@@ -46,6 +52,15 @@ class Broker(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Never writes data_version back: a form that loaded the broker before an import must not set
+        it back (the old value could find an old cache entry)."""
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "data_version"
+            ]
+        super().save(*args, **kwargs)
 
 
 class Synced(models.Model):

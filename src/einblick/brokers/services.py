@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -37,6 +38,14 @@ def create_broker(*, slug: str, name: str, actor: Actor = None) -> Broker:
     )
     log_action(broker=broker, actor=actor, action="broker.created", object_type="broker", object_id=slug)
     return broker
+
+
+def data_changed(broker_id: int) -> None:
+    """What the broker's grants show may have changed: caches keyed by the old version are no longer
+    asked. Call it inside the writing transaction, at its end (the broker's row is locked from then
+    until the commit), once per write: imports, deletes, grant writes. A new random value, not a
+    counter: after a restore of the database a counter would meet its old values again."""
+    Broker.objects.filter(pk=broker_id).update(data_version=uuid.uuid4().hex)
 
 
 @transaction.atomic

@@ -185,7 +185,7 @@ SESSION_COOKIE_AGE = SESSION_MAX_SECONDS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-CACHES = cache_settings(env_str("REDIS_URL"))
+CACHES = cache_settings(env_str("REDIS_URL"), DATA_DIR)
 
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", "Deutsch"), ("en", "English")]

@@ -9,6 +9,7 @@ from einblick.accounts import invitations, sessions
 from einblick.accounts.models import User
 from einblick.audit.services import Actor, log_action
 from einblick.brokers.models import Broker, StaffMember, StaffRole, TariffAccount
+from einblick.brokers.services import data_changed
 from einblick.errors import Conflict, ErrorList, Invalid
 from einblick.grants.models import STATUS_OPTIONS, Grant, GrantMember, MemberState
 from einblick.grants.payloads import GrantIn
@@ -56,6 +57,7 @@ def delete_grant(*, grant: Grant, actor: Actor) -> None:
     )
     emails = list(grant.members.values_list("email", flat=True))
     grant.delete()
+    data_changed(grant.broker_id)
     sessions.end_sessions_without_access(emails=emails)
 
 
@@ -124,6 +126,7 @@ def _write(grant: Grant, data: GrantIn) -> None:
     grant.save()
     grant.customers.set(set(customers.values()))
     grant.contracts.set({contracts[ext][0] for ext in data.share.contracts})
+    data_changed(broker.pk)
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,9 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from openpyxl import Workbook
@@ -22,9 +24,10 @@ from openpyxl.cell import WriteOnlyCell
 from einblick.accounts.roles import member_grants
 from einblick.grants import visibility
 from einblick.grants.models import Grant, GrantView
-from einblick.portal import tables
+from einblick.portal import cache, tables
 from einblick.portal.access import portal_view
 from einblick.portal.coverage import coverage
+from einblick.portal.frame import frame
 from einblick.portal.tables import PAGE_SIZE, Filters, contracts
 from einblick.portfolio.models import ClaimStatus, ContractStatus
 
@@ -60,40 +63,33 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/choose.html", {"grants": grants})
 
 
-def _frame(request: HttpRequest, grant: Grant, **context: Any) -> dict[str, Any]:
-    """What every portal page needs: the grant, its broker, the user's other contexts, the banner."""
-    others = []
-    if not request.preview:  # type: ignore[attr-defined]
-        others = list(
-            member_grants(request.user.email)  # type: ignore[union-attr]
-            .exclude(pk=grant.pk)
-            .select_related("broker")
-            .order_by("broker__name", "name")
-        )
-    return {
-        "grant": grant,
-        "broker": grant.broker,
-        "other_grants": others,
-        "preview": request.preview,  # type: ignore[attr-defined]
-        "permissions": visibility.permissions(grant),
-        **context,
-    }
-
-
 @portal_view
 def dashboard(request: HttpRequest, grant: Grant) -> HttpResponse:
     if grant.view == GrantView.BUSINESS:
         return business(request, grant)
-    rows = list(visibility.contracts(grant).select_related("line").order_by("line__label", "pk")[:MAX_CARDS])
-    claims = visibility.claims(grant).filter(status__in=IN_PROGRESS).select_related("contract__line")
-    context = _frame(
+    private = cache.cached(grant, "private", (), lambda: _private(request, grant))
+    context = frame(
         request,
         grant,
-        coverage=coverage(rows, product_names=grant.product_names),
-        claims=list(claims.order_by("-loss_date", "pk")[:20]),
+        cards=mark_safe(private["html"]),  # noqa: S308 - rendered by our own autoescaping template
+        uncovered=private["uncovered"],
         clerk=grant.clerk if grant.show_clerk else None,
     )
     return render(request, "portal/private.html", context)
+
+
+def _private(request: HttpRequest, grant: Grant) -> dict[str, Any]:
+    """The private view's premiums, chart, coverage cards and claims in progress: rendered once per
+    data version (portal/cache.py); the frame, the gaps hint and the clerk card are rendered live."""
+    rows = list(visibility.contracts(grant).select_related("line").order_by("line__label", "pk")[:MAX_CARDS])
+    claims = visibility.claims(grant).filter(status__in=IN_PROGRESS).select_related("contract__line")
+    figures = coverage(rows, product_names=grant.product_names)
+    html = render_to_string(
+        "portal/_coverage.html",
+        {"grant": grant, "coverage": figures, "claims": list(claims.order_by("-loss_date", "pk")[:20])},
+        request,
+    )
+    return {"html": str(html), "uncovered": [group.label for group in figures.uncovered]}
 
 
 def _table(
@@ -114,39 +110,97 @@ def _table(
     }
 
 
-def _render_table(request: HttpRequest, fragment: str, page: str, context: dict[str, Any]) -> HttpResponse:
-    """HTMX (filter, sort, page without a full reload) gets the results alone; links work without it."""
+def _results(
+    request: HttpRequest, grant: Grant, kind: str, filters: Filters, compute: Callable[[], dict[str, Any]]
+) -> tuple[str, bool]:
+    """A table's results (count, rows, pager) as HTML, rendered once per grant, data version and query
+    (portal/cache.py). HTMX asks for them alone (filter, sort, page without a full reload)."""
     htmx = request.headers.get("HX-Request") == "true"
-    response = render(request, fragment if htmx else page, {**context, "htmx": htmx})
+
+    def render_results() -> str:
+        context = {"grant": grant, "htmx": htmx, **compute()}
+        return str(render_to_string(f"portal/_{kind}.html", context, request))
+
+    return cache.cached(grant, kind, (filters.query(), htmx), render_results), htmx
+
+
+def _respond(
+    request: HttpRequest, htmx: bool, results: str, page: str, context: dict[str, Any]
+) -> HttpResponse:
+    safe = mark_safe(results)  # noqa: S308 - rendered by our own autoescaping templates
+    response = HttpResponse(safe) if htmx else render(request, page, {**context, "results": safe})
     response["Vary"] = "HX-Request"
     return response
 
 
-def business(request: HttpRequest, grant: Grant) -> HttpResponse:
-    filters = Filters.from_query(request.GET)
-    rows = contracts(grant, filters)
-    # One pass over the grant's contracts gives the filter's options and, without a filter, the total.
+CUSTOMER_CHOICES = 100  # up to this many customers, the filter is a list; beyond, the search finds them
+
+
+def _contracts_summary(grant: Grant) -> dict[str, Any]:
+    """One pass over the grant's contracts: the filter's options and the unfiltered total."""
     options = list(
         visibility.contracts(grant)
         .order_by()
         .values("line__code", "line__label", "insurer")
         .annotate(n=Count("pk"))
     )
-    total = sum(o["n"] for o in options) if filters.unfiltered else rows.count()
-    context = _frame(
-        request,
-        grant,
-        **_table(rows, total, filters, COLUMNS),
-        customers=visibility.customers(grant)
-        .order_by("last_name", "company_name", "pk")
-        .values("pk", "first_name", "last_name", "company_name")[:500],
-        lines=sorted(
+    few = [
+        _labelled(customer)
+        for customer in visibility.customers(grant)
+        .order_by()
+        .values("pk", "first_name", "last_name", "company_name")[: CUSTOMER_CHOICES + 1]
+    ]
+    return {
+        "total": sum(o["n"] for o in options),
+        "lines": sorted(
             {(o["line__code"], o["line__label"]) for o in options}, key=lambda line: (line[1], line[0])
         ),
-        insurers=sorted({o["insurer"] for o in options if o["insurer"]}),
+        "insurers": sorted({o["insurer"] for o in options if o["insurer"]}),
+        "customers": sorted(few, key=lambda c: (c["label"].casefold(), c["pk"]))
+        if len(few) <= CUSTOMER_CHOICES
+        else None,
+    }
+
+
+def _labelled(customer: Mapping[str, Any]) -> dict[str, Any]:
+    """A customer's row with the name the filter shows: the company, or "last name, first name"."""
+    label = customer["company_name"] or ", ".join(
+        part for part in (customer["last_name"], customer["first_name"]) if part
+    )
+    return {**customer, "label": str(label)}
+
+
+def business(request: HttpRequest, grant: Grant) -> HttpResponse:
+    filters = Filters.from_query(request.GET)
+    summary = cache.cached(grant, "contracts-summary", (), lambda: _contracts_summary(grant))
+
+    def page() -> dict[str, Any]:
+        rows = contracts(grant, filters)
+        total = summary["total"] if filters.unfiltered else rows.count()
+        return _table(rows, total, filters, COLUMNS)
+
+    results, htmx = _results(request, grant, "contracts", filters, page)
+    chosen = None
+    if summary["customers"] is None and filters.customer:  # filtered from a customer's page
+        row = (
+            visibility.customers(grant)
+            .filter(pk=int(filters.customer))
+            .values("pk", "first_name", "last_name", "company_name")
+            .first()
+        )
+        chosen = _labelled(row) if row is not None else None
+    context = frame(
+        request,
+        grant,
+        filters=filters,
+        customers=summary["customers"],
+        chosen_customer=chosen,
+        without_customer=filters.query(customer="", page=1),
+        lines=summary["lines"],
+        insurers=summary["insurers"],
         statuses=ContractStatus.choices,
     )
-    return _render_table(request, "portal/_contracts.html", "portal/business.html", context)
+    return _respond(request, htmx, results, "portal/business.html", context)
 
 
 def _listing(request: HttpRequest, grant: Grant, kind: str) -> HttpResponse:
@@ -158,15 +212,20 @@ def _listing(request: HttpRequest, grant: Grant, kind: str) -> HttpResponse:
         sorts, default, columns = tables.CLAIM_SORTS, "loss_date", CLAIM_COLUMNS
         statuses = list(ClaimStatus.values)
     filters = Filters.from_query(request.GET, sorts=sorts, statuses=statuses, default_sort=default)
-    rows = tables.customers(grant, filters) if kind == "customers" else tables.claims(grant, filters)
-    context = _frame(
+
+    def page() -> dict[str, Any]:
+        rows = tables.customers(grant, filters) if kind == "customers" else tables.claims(grant, filters)
+        return _table(rows, rows.count(), filters, columns)
+
+    results, htmx = _results(request, grant, kind, filters, page)
+    context = frame(
         request,
         grant,
         kind=kind,
-        **_table(rows, rows.count(), filters, columns),
+        filters=filters,
         statuses=ClaimStatus.choices if kind == "claims" else [],
     )
-    return _render_table(request, f"portal/_{kind}.html", "portal/listing.html", context)
+    return _respond(request, htmx, results, "portal/listing.html", context)
 
 
 @portal_view
@@ -288,7 +347,7 @@ def contract_detail(request: HttpRequest, grant: Grant, pk: int) -> HttpResponse
     contract = get_object_or_404(visibility.contracts(grant).select_related("line", "customer"), pk=pk)
     locations = list(visibility.risk_locations(grant).filter(contract=contract).order_by("pk"))
     claims = list(visibility.claims(grant).filter(contract=contract).order_by("-loss_date", "pk"))
-    context = _frame(request, grant, contract=contract, locations=locations, claims=claims)
+    context = frame(request, grant, contract=contract, locations=locations, claims=claims)
     return render(request, "portal/contract.html", context)
 
 
@@ -296,7 +355,7 @@ def contract_detail(request: HttpRequest, grant: Grant, pk: int) -> HttpResponse
 def claim_detail(request: HttpRequest, grant: Grant, pk: int) -> HttpResponse:
     claim = get_object_or_404(visibility.claims(grant).select_related("contract__line", "customer"), pk=pk)
     timeline = list(claim.status_changes.order_by("changed_at", "pk"))
-    return render(request, "portal/claim.html", _frame(request, grant, claim=claim, timeline=timeline))
+    return render(request, "portal/claim.html", frame(request, grant, claim=claim, timeline=timeline))
 
 
 @portal_view
@@ -308,4 +367,4 @@ def customer_detail(request: HttpRequest, grant: Grant, pk: int) -> HttpResponse
         .select_related("line")
         .order_by("line__label", "pk")[:200]
     )
-    return render(request, "portal/customer.html", _frame(request, grant, customer=customer, contracts=rows))
+    return render(request, "portal/customer.html", frame(request, grant, customer=customer, contracts=rows))

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 
 from einblick.audit.services import Actor, log_action
 from einblick.brokers.models import Broker
+from einblick.brokers.services import data_changed
 from einblick.errors import FieldError, Invalid, TooLarge
 from einblick.portfolio.importing.apply import MODELS, apply
 from einblick.portfolio.importing.shape import DELETABLE, SECTIONS, BatchResult, Mode, check_shape
@@ -30,9 +31,13 @@ __all__ = [
 Outcome = Literal["created", "updated", "unchanged"]
 
 
-def import_batch(*, broker: Broker, actor: Actor, data: Any, mode: Mode = "atomic") -> BatchResult:
+def import_batch(
+    *, broker: Broker, actor: Actor, data: Any, mode: Mode = "atomic", announce: bool = True
+) -> BatchResult:
     """Apply a batch. Atomic mode raises Invalid listing every error and writes nothing;
-    partial mode applies every valid object and returns the rejected ones in `errors`."""
+    partial mode applies every valid object and returns the rejected ones in `errors`.
+    A caller that applies many batches in one transaction passes announce=False and calls
+    data_changed() once before it commits (the broker's row stays locked from then until the commit)."""
     count = check_shape(data)
     if count > settings.IMPORT_MAX_OBJECTS:
         raise TooLarge(f"A batch holds at most {settings.IMPORT_MAX_OBJECTS} objects; this one has {count}.")
@@ -42,6 +47,8 @@ def import_batch(*, broker: Broker, actor: Actor, data: Any, mode: Mode = "atomi
             transaction.set_rollback(True)
         elif result.changed:
             log_action(broker=broker, actor=actor, action="portfolio.import", data=result.summary())
+            if announce:
+                data_changed(broker.pk)
     if mode == "atomic" and result.errors:
         count = len(result.errors)
         raise Invalid(f"The batch was not applied: {count} error{'s' if count != 1 else ''}.", result.errors)
@@ -59,6 +66,7 @@ def put_object(*, broker: Broker, actor: Actor, section: str, external_id: str, 
             "created" if result.created[section] else "updated" if result.updated[section] else "unchanged"
         )
         if outcome != "unchanged":
+            data_changed(broker.pk)
             log_action(
                 broker=broker,
                 actor=actor,
@@ -74,6 +82,7 @@ def delete_object(*, broker: Broker, actor: Actor, section: str, external_id: st
     with transaction.atomic():
         deleted, _ = MODELS[section]._default_manager.filter(broker=broker, external_id=external_id).delete()
         if deleted:
+            data_changed(broker.pk)
             log_action(
                 broker=broker,
                 actor=actor,

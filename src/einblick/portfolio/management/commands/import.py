@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError, transaction
 
 from einblick.brokers.models import Broker
+from einblick.brokers.services import data_changed
 from einblick.errors import DomainError, FieldError
 from einblick.portfolio.importing import DELETABLE, SECTIONS, BatchResult, check_shape, import_batch
 
@@ -66,9 +67,12 @@ class Command(BaseCommand):
             total = check_shape(data)
             with transaction.atomic():  # in atomic mode, one failing chunk undoes the whole file
                 for chunk in split(data):
-                    results.append(import_batch(broker=tenant, actor=None, data=chunk, mode=mode))  # type: ignore[arg-type]
+                    result = import_batch(broker=tenant, actor=None, data=chunk, mode=mode, announce=False)  # type: ignore[arg-type]
+                    results.append(result)
                     done += check_shape(chunk)
                     self._progress(done, total)
+                if any(result.changed for result in results):
+                    data_changed(tenant.pk)  # once, just before the commit: no lock on the broker meanwhile
         except DomainError as exc:
             sys.stderr.write("\n")
             self._errors(exc.errors)
