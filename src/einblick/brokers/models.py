@@ -40,6 +40,10 @@ class Broker(models.Model):
         default=False,
         help_text=_("Staff always need a second factor; this makes it mandatory for portal users too."),
     )
+    # The logo's media type ("" without a logo) and when it last changed (in its URL, so that browsers
+    # fetch a new one at once); the picture itself is a BrokerLogo, loaded only by its own URL.
+    logo_type = models.CharField(max_length=20, blank=True, editable=False)
+    logo_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # A new random value with every write that can change what one of the broker's grants shows
     # (portfolio imports and deletes, grant writes; brokers.services.data_changed). Caches of what a
     # grant shows are keyed by it, so a change is visible at the next request. Written only by that
@@ -61,6 +65,21 @@ class Broker(models.Model):
                 f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "data_version"
             ]
         super().save(*args, **kwargs)
+
+
+class BrokerLogo(models.Model):
+    """The broker's logo (PNG or JPEG, checked by content; brokers/logo.py), stored in the database
+    so that it is backed up with everything else and never served from a web root."""
+
+    broker = models.OneToOneField(Broker, on_delete=models.CASCADE, primary_key=True, related_name="logo")
+    content = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("logo")
+        verbose_name_plural = _("logos")
+
+    def __str__(self) -> str:
+        return f"{self.broker_id}: {len(self.content)} bytes"
 
 
 class Synced(models.Model):

@@ -4,10 +4,11 @@ styles), with a text colour on the brand colour that keeps the WCAG contrast."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from einblick.brokers.models import Broker
+from einblick.accounts.roles import brokers_of
+from einblick.brokers.models import Broker, BrokerLogo
 
 DEFAULT_BRAND = "#1d4ed8"
 DARK, LIGHT = "#1f2933", "#ffffff"
@@ -42,9 +43,28 @@ def stylesheet(broker: Broker) -> str:
     )
 
 
+def _own_broker(request: HttpRequest, broker_id: int) -> Broker:
+    """A broker the signed-in person belongs to (staff, or member of one of its grants); 404 else."""
+    return get_object_or_404(brokers_of(request.user.email), pk=broker_id)  # type: ignore[union-attr]
+
+
 @login_required
 def brand_css(request: HttpRequest, broker_id: int) -> HttpResponse:
-    broker = get_object_or_404(Broker, pk=broker_id)
+    broker = _own_broker(request, broker_id)
     response = HttpResponse(stylesheet(broker), content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@login_required
+def logo(request: HttpRequest, broker_id: int) -> HttpResponse:
+    """The broker's logo, as the image it was checked to be (its URL changes with it)."""
+    broker = _own_broker(request, broker_id)
+    stored = BrokerLogo.objects.filter(broker=broker).first()
+    if stored is None or not broker.logo_type:
+        raise Http404
+    response = HttpResponse(bytes(stored.content), content_type=broker.logo_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -6,6 +6,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("brand/<int:broker_id>.css", branding.brand_css, name="brand_css"),
+    path("brand/<int:broker_id>/logo", branding.logo, name="logo"),
     path("<str:grant_id>/", views.dashboard, name="dashboard"),
     path("<str:grant_id>/contracts.csv", views.contracts_csv, name="contracts_csv"),
     path("<str:grant_id>/contracts.xlsx", views.contracts_xlsx, name="contracts_xlsx"),

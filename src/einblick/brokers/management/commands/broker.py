@@ -1,11 +1,14 @@
-"""`einblick broker create SLUG --name NAME` and `einblick broker list`."""
+"""`einblick broker create SLUG --name NAME`, `einblick broker list` and
+`einblick broker logo SLUG FILE|--remove`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from einblick.brokers import logo
 from einblick.brokers.models import Broker
 from einblick.brokers.services import create_broker
 from einblick.errors import DomainError
@@ -20,6 +23,11 @@ class Command(BaseCommand):
         create.add_argument("slug")
         create.add_argument("--name", required=True)
         sub.add_parser("list", help="list brokers")
+        logo = sub.add_parser("logo", help="set the broker's logo (PNG or JPEG, at most 512 KB) or remove it")
+        logo.add_argument("slug")
+        which = logo.add_mutually_exclusive_group(required=True)
+        which.add_argument("file", nargs="?", type=Path)
+        which.add_argument("--remove", action="store_true")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         if action == "create":
@@ -28,6 +36,27 @@ class Command(BaseCommand):
             except DomainError as exc:
                 raise CommandError(f"{exc.message} {'; '.join(e.msg for e in exc.errors)}") from None
             self.stdout.write(self.style.SUCCESS(f"Created broker {broker.slug} ({broker.name})."))
+        elif action == "logo":
+            self._logo(options["slug"], options["file"], options["remove"])
         else:
             for broker in Broker.objects.order_by("slug"):
                 self.stdout.write(f"{broker.slug}\t{broker.name}")
+
+    def _logo(self, slug: str, file: Path | None, remove: bool) -> None:
+        broker = Broker.objects.filter(slug=slug).first()
+        if broker is None:
+            raise CommandError(f"There is no broker {slug!r}.")
+        if remove:
+            logo.remove_logo(broker=broker, actor=None)
+            self.stdout.write(self.style.SUCCESS(f"Removed the logo of {broker.slug}."))
+            return
+        assert file is not None
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
+        try:
+            kind = logo.set_logo(broker=broker, data=data, actor=None)
+        except DomainError as exc:
+            raise CommandError(f"{exc.message} {'; '.join(e.msg for e in exc.errors)}") from None
+        self.stdout.write(self.style.SUCCESS(f"Set the logo of {broker.slug} ({kind}, {len(data):,} bytes)."))

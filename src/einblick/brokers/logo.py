@@ -1,0 +1,58 @@
+"""The broker's logo: PNG or JPEG, recognised by its content (never by a name), at most MAX_BYTES.
+Set with `einblick broker logo SLUG FILE` (and by the settings UI, issue 7); shown on the portal's pages
+by portal.branding.logo."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from einblick.audit.services import Actor, log_action
+from einblick.brokers.models import Broker, BrokerLogo
+from einblick.errors import FieldError, Invalid
+
+MAX_BYTES = 512 * 1024
+PNG = b"\x89PNG\r\n\x1a\n"
+JPEG = b"\xff\xd8\xff"
+
+
+def media_type(data: bytes) -> str | None:
+    """image/png or image/jpeg when the bytes are one (signature and, for PNG, its header chunk)."""
+    if data.startswith(PNG) and data[12:16] == b"IHDR":
+        return "image/png"
+    if data.startswith(JPEG) and data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        return "image/jpeg"
+    return None
+
+
+@transaction.atomic
+def set_logo(*, broker: Broker, data: bytes, actor: Actor) -> str:
+    """Store the logo; raises Invalid naming the field `logo` unless it is a PNG or JPEG of at most
+    MAX_BYTES. Returns its media type."""
+    if not data:
+        raise Invalid("The logo is empty.", [FieldError(("logo",), "the file is empty")])
+    if len(data) > MAX_BYTES:
+        raise Invalid(
+            "The logo is too large.",
+            [FieldError(("logo",), f"at most {MAX_BYTES // 1024} KB, this one has {len(data) // 1024} KB")],
+        )
+    kind = media_type(data)
+    if kind is None:
+        raise Invalid(
+            "The logo must be a PNG or JPEG image.", [FieldError(("logo",), "not a PNG or JPEG image")]
+        )
+    BrokerLogo.objects.update_or_create(broker=broker, defaults={"content": data})
+    broker.logo_type = kind
+    broker.logo_changed_at = timezone.now()
+    broker.save(update_fields=["logo_type", "logo_changed_at"])
+    log_action(broker=broker, actor=actor, action="broker.logo_set", data={"type": kind, "bytes": len(data)})
+    return kind
+
+
+@transaction.atomic
+def remove_logo(*, broker: Broker, actor: Actor) -> None:
+    BrokerLogo.objects.filter(broker=broker).delete()
+    broker.logo_type = ""
+    broker.logo_changed_at = timezone.now()
+    broker.save(update_fields=["logo_type", "logo_changed_at"])
+    log_action(broker=broker, actor=actor, action="broker.logo_removed")
