@@ -63,7 +63,9 @@ def entry_links(html: str, grant: Grant) -> set[str]:
     nav = re.search(r'<nav class="entry-points".*?</nav>', html, re.S)
     if nav is None:
         return set()
-    return set(re.findall(rf'href="/portal/{grant.pk}/([^"]+)"', nav.group(0)))
+    links = set(re.findall(rf'href="/portal/{grant.pk}/([^"]+)"', nav.group(0)))
+    assert "messages/" in links  # the messages are always there to read
+    return links - {"messages/"}
 
 
 def test_every_entry_point_is_shown_and_opens_with_every_permission(api, portfolio):
@@ -93,7 +95,6 @@ def test_without_primary_contact_nothing_can_be_started(api, portfolio):
     client = member_client(grant, "klara@example.org")
     html = text(client.get(f"/portal/{grant.pk}/"))
     assert entry_links(html, grant) == set()
-    assert 'class="entry-points"' not in html
     contract_pk = Contract.objects.get(external_id="V-1").pk
     customer_pk = Customer.objects.get(broker=grant.broker, external_id="K-1").pk
     paths = [p for p, _ in ENTRIES.values()] + [
@@ -152,27 +153,7 @@ def test_a_claim_on_a_customer_needs_claim_report_on_customer(api, portfolio):
     assert client.get(f"/portal/{allowed.pk}/customers/{outsider.pk}/claim/").status_code == 404
 
 
-def test_the_entry_page_names_the_office_and_the_clerk_when_shown(api, portfolio):
-    load(
-        api,
-        staff={
-            "U-1": {
-                "name": "Max Betreuer",
-                "email": "max@makler.example",
-                "phone": "+49 89 1",
-                "role": "user",
-            }
-        },
-    )
-    grant = grant_with(api, **EVERYTHING, clerk="U-1", show_clerk=True)
-    page = portal_part(
-        text(member_client(grant, "klara@example.org").get(f"/portal/{grant.pk}/messages/new/"))
-    )
-    assert grant.broker.name in page
-    assert 'href="mailto:max@makler.example"' in page
-
-
-def test_members_cannot_post_yet_and_the_preview_refuses_every_unsafe_request(api, portfolio, broker):
+def test_the_preview_shows_every_entry_and_refuses_every_unsafe_request(api, portfolio, broker):
     grant = grant_with(api, **EVERYTHING)
     member = member_client(grant, "klara@example.org")
     staff = staff_client(broker, "chefin@muster-makler.example")
@@ -182,7 +163,7 @@ def test_members_cannot_post_yet_and_the_preview_refuses_every_unsafe_request(ap
     for path in paths:
         url = f"/portal/{grant.pk}/{path}"
         assert staff.get(url).status_code == 200  # the preview shows what the member sees
-        assert member.post(url, {"subject": "x"}).status_code == 405  # the forms come with the processes
+        assert member.get(url).status_code == 200
         for method in ("post", "put", "patch", "delete"):
             assert getattr(staff, method)(url).status_code == 403, (method, url)
 

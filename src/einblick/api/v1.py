@@ -14,7 +14,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 from pydantic import BaseModel
 
-from einblick.api import grants, schemas
+from einblick.api import grants, processes, schemas
 from einblick.api.auth import TokenAuth
 from einblick.api.common import ERRORS, actor_of, broker_of, check_limit, page
 from einblick.brokers.models import EXTERNAL_ID_PATTERN, Broker
@@ -298,3 +298,4 @@ def import_(request: HttpRequest, mode: Literal["atomic", "partial"] = "atomic")
 
 api.add_router("/", portfolio)
 api.add_router("/", grants.router)
+api.add_router("/", processes.router)

@@ -44,6 +44,9 @@ class Broker(models.Model):
     # fetch a new one at once); the picture itself is a BrokerLogo, loaded only by its own URL.
     logo_type = models.CharField(max_length=20, blank=True, editable=False)
     logo_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Optional: an address of the AMS that is told (signed POST) of every new process.
+    webhook_url = models.URLField(_("webhook URL"), max_length=500, blank=True)
+    webhook_secret = models.CharField(max_length=64, blank=True, editable=False)
     # A new random value with every write that can change what one of the broker's grants shows
     # (portfolio imports and deletes, grant writes; brokers.services.data_changed). Caches of what a
     # grant shows are keyed by it, so a change is visible at the next request. Written only by that

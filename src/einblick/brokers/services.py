@@ -80,3 +80,26 @@ def revoke_token(*, token: ApiToken, actor: Actor = None) -> None:
             object_type="api_token",
             object_id=token.prefix,
         )
+
+
+@transaction.atomic
+def set_webhook(*, broker: Broker, url: str | None, actor: Actor) -> str | None:
+    """Set the AMS webhook (http or https URL) with a new signing secret, returned once; None removes
+    it. Invalid naming `url` otherwise."""
+    if url is None:
+        broker.webhook_url = broker.webhook_secret = ""
+        broker.save(update_fields=["webhook_url", "webhook_secret"])
+        log_action(broker=broker, actor=actor, action="broker.webhook_removed")
+        return None
+    field = Broker._meta.get_field("webhook_url")
+    try:
+        field.clean(url, broker)
+    except ValidationError:
+        raise Invalid("The webhook URL is invalid.", [FieldError(("url",), "an http or https URL")]) from None
+    if not url.startswith(("https://", "http://")):
+        raise Invalid("The webhook URL is invalid.", [FieldError(("url",), "an http or https URL")])
+    secret = secrets.token_urlsafe(32)
+    broker.webhook_url, broker.webhook_secret = url, secret
+    broker.save(update_fields=["webhook_url", "webhook_secret"])
+    log_action(broker=broker, actor=actor, action="broker.webhook_set")
+    return secret

@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "einblick.brokers",
     "einblick.portfolio",
     "einblick.grants",
+    "einblick.processes",
+    "django_tasks",
+    "django_tasks_db",
     "einblick.demo",
     "einblick.portal",
     "einblick.staff",
@@ -186,6 +189,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 CACHES = cache_settings(env_str("REDIS_URL"), DATA_DIR)
+# Background work (the AMS webhook's deliveries and retries) waits in the database for `einblick
+# db_worker`; without a worker nothing is lost: the AMS finds every process in its outbox.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", "Deutsch"), ("en", "English")]
@@ -200,6 +206,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "media"
+# Files users send with processes: under server-made names, outside every served directory, handed
+# out only by views that check who may see the process (processes/files.py).
+UPLOAD_ROOT = DATA_DIR / "uploads"
+UPLOAD_MAX_FILES = 20
+UPLOAD_MAX_BYTES = 35 * 1024 * 1024  # all files of one submission together
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 
 from einblick.grants.models import Grant, MemberState
 from einblick.portfolio.models import Claim, Contract, ContractStatus, Customer, Line, RiskLocation
+from einblick.processes.models import Process
 
 NOTHING = Q(pk__in=[])
 # Options that match a status as it is (visibility.md §1); ANTRAG, POLICE and EIGEN look at dates.
@@ -106,6 +107,19 @@ def risk_locations(grant: Grant) -> QuerySet[RiskLocation]:
     if not grant.reference_addresses:
         return RiskLocation.objects.none()
     return RiskLocation.objects.filter(contract_id__in=contracts(grant).values("pk"))
+
+
+def processes(grant: Grant, email: str | None) -> QuerySet[Process]:
+    """§5: with shared_processes every member sees the grant's processes; otherwise each user their
+    own: those they started and those the office started for them. `email` None (the staff preview,
+    which is nobody's): the grant's processes when they are shared, else none."""
+    rows = Process.objects.filter(broker_id=grant.broker_id, grant_id=grant.pk)
+    if grant.shared_processes:
+        return rows
+    if email is None:
+        return rows.none()
+    email = email.lower()
+    return rows.filter(Q(created_by__email__iexact=email) | Q(recipient=email))
 
 
 def permissions(grant: Grant) -> Permissions:

@@ -57,7 +57,17 @@ def start_preview(request: HttpRequest, grant: Grant) -> None:
 
 def portal_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Resolve the grant of the URL for the signed-in user, or 404. In preview, every unsafe request is
-    refused (403) whatever the view would do."""
+    refused (403) whatever the view would do; members may only read (405)."""
+    return _portal(view, writes=False)
+
+
+def portal_form(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Like portal_view, for a page whose form members send (POST); the preview still refuses it (403).
+    The view checks the permission it needs (visibility.permissions) itself."""
+    return _portal(view, writes=True)
+
+
+def _portal(view: Callable[..., HttpResponseBase], *, writes: bool) -> Callable[..., HttpResponseBase]:
 
     @never_cache
     @login_required
@@ -75,7 +85,8 @@ def portal_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
         if request.method not in SAFE_METHODS:
             if preview:
                 raise PermissionDenied("The preview is read-only.")
-            return HttpResponseNotAllowed(SAFE_METHODS)  # the portal's pages only show
+            if not (writes and request.method == "POST"):
+                return HttpResponseNotAllowed(SAFE_METHODS + (("POST",) if writes else ()))
         request.grant = grant  # type: ignore[attr-defined]
         request.preview = preview  # type: ignore[attr-defined]
         request.member_grants = grants  # type: ignore[attr-defined]

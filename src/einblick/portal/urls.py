@@ -1,6 +1,6 @@
 from django.urls import path
 
-from einblick.portal import actions, branding, views
+from einblick.portal import branding, capture, claims, messages, views
 
 app_name = "portal"
 urlpatterns = [
@@ -16,18 +16,26 @@ urlpatterns = [
     path("<str:grant_id>/claims/<int:pk>/", views.claim_detail, name="claim"),
     path("<str:grant_id>/customers/<int:pk>/", views.customer_detail, name="customer"),
     # Where processes start (visibility.md §6; the forms come with the processes)
-    path("<str:grant_id>/messages/new/", actions.message_new, name="message_new"),
-    path("<str:grant_id>/claims/report/", actions.claim_report, name="claim_report"),
+    path("<str:grant_id>/messages/", messages.thread_list, name="messages"),
+    path("<str:grant_id>/messages/new/", messages.message_new, name="message_new"),
+    path("<str:grant_id>/messages/<str:process_id>/", messages.thread, name="thread"),
     path(
-        "<str:grant_id>/contracts/<int:pk>/claim/",
-        actions.contract_claim_report,
+        "<str:grant_id>/messages/<str:process_id>/files/<int:attachment_id>/",
+        messages.attachment,
+        name="attachment",
+    ),
+    path("<str:grant_id>/claims/report/", claims.start, name="claim_report"),
+    path("<str:grant_id>/claims/report/<str:draft_id>/<str:step>/", claims.step, name="claim_step"),
+    path(
+        "<str:grant_id>/contracts/<int:contract_pk>/claim/",
+        claims.start,
         name="contract_claim_report",
     ),
     path(
-        "<str:grant_id>/customers/<int:pk>/claim/",
-        actions.customer_claim_report,
+        "<str:grant_id>/customers/<int:customer_pk>/claim/",
+        claims.start,
         name="customer_claim_report",
     ),
-    path("<str:grant_id>/contracts/capture/", actions.contract_capture, name="contract_capture"),
-    path("<str:grant_id>/offers/new/", actions.offer_request, name="offer_request"),
+    path("<str:grant_id>/contracts/capture/", capture.contract_capture, name="contract_capture"),
+    path("<str:grant_id>/offers/new/", capture.offer_request, name="offer_request"),
 ]

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from einblick.brokers import logo
 from einblick.brokers.models import Broker
-from einblick.brokers.services import create_broker
+from einblick.brokers.services import create_broker, set_webhook
 from einblick.errors import DomainError
 
 
@@ -23,6 +23,13 @@ class Command(BaseCommand):
         create.add_argument("slug")
         create.add_argument("--name", required=True)
         sub.add_parser("list", help="list brokers")
+        hook = sub.add_parser(
+            "webhook", help="set the AMS webhook URL (prints a new signing secret once) or remove it"
+        )
+        hook.add_argument("slug")
+        target = hook.add_mutually_exclusive_group(required=True)
+        target.add_argument("url", nargs="?")
+        target.add_argument("--remove", action="store_true")
         logo = sub.add_parser("logo", help="set the broker's logo (PNG or JPEG, at most 512 KB) or remove it")
         logo.add_argument("slug")
         which = logo.add_mutually_exclusive_group(required=True)
@@ -36,6 +43,8 @@ class Command(BaseCommand):
             except DomainError as exc:
                 raise CommandError(f"{exc.message} {'; '.join(e.msg for e in exc.errors)}") from None
             self.stdout.write(self.style.SUCCESS(f"Created broker {broker.slug} ({broker.name})."))
+        elif action == "webhook":
+            self._webhook(options["slug"], options["url"], options["remove"])
         elif action == "logo":
             self._logo(options["slug"], options["file"], options["remove"])
         else:
@@ -60,3 +69,17 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(f"{exc.message} {'; '.join(e.msg for e in exc.errors)}") from None
         self.stdout.write(self.style.SUCCESS(f"Set the logo of {broker.slug} ({kind}, {len(data):,} bytes)."))
+
+    def _webhook(self, slug: str, url: str | None, remove: bool) -> None:
+        broker = Broker.objects.filter(slug=slug).first()
+        if broker is None:
+            raise CommandError(f"There is no broker {slug!r}.")
+        try:
+            secret = set_webhook(broker=broker, url=None if remove else url, actor=None)
+        except DomainError as exc:
+            raise CommandError(f"{exc.message} {'; '.join(e.msg for e in exc.errors)}") from None
+        if secret is None:
+            self.stdout.write(self.style.SUCCESS(f"Removed the webhook of {broker.slug}."))
+        else:
+            self.stdout.write(self.style.SUCCESS(f"Webhook of {broker.slug}: {broker.webhook_url}"))
+            self.stdout.write(f"Signing secret (shown once): {secret}")
