@@ -75,6 +75,7 @@ def new_process(grant, capture):
         )
 
 
+@pytest.mark.django_db(transaction=True)  # the real worker closes its database connection at the end
 def test_a_new_process_is_announced_signed_and_without_content(
     grant, broker, receiver, django_capture_on_commit_callbacks
 ):

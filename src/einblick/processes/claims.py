@@ -196,7 +196,9 @@ def missing(draft: ClaimDraft) -> list[str]:
 def submit(*, draft: ClaimDraft, grant: Grant, user: User) -> Process:
     """The report: a claim with status `reported`, the CLAIM_REPORT process with its files and PDF."""
     draft = (
-        ClaimDraft.objects.select_for_update().select_related("contract__line", "customer").get(pk=draft.pk)
+        ClaimDraft.objects.select_for_update(of=("self",))
+        .select_related("contract__line", "customer")
+        .get(pk=draft.pk)
     )
     _allowed(grant, draft)
     if missing(draft):
