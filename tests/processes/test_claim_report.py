@@ -274,3 +274,28 @@ def test_permissions_and_visibility(api, broker, grant):
 )
 def test_iban_check_digits(iban, valid):
     assert valid_iban(iban) is valid
+
+
+def test_a_status_change_from_the_ams_reaches_the_reporter(
+    grant, api, smtp, django_capture_on_commit_callbacks
+):
+    client = member_client(grant, "klara@example.org")
+    url = begin(client, grant, "V-2")
+    client.post(url, LOSS)
+    thread = next_of(client.post(url.replace("/loss/", "/review/"), {"action": "submit"}))
+    claim = Claim.objects.get(external_id__startswith="portal:")
+    body = {
+        "customer": "K-1", "contract": "V-2", "number": "S-77", "loss_date": "2026-11-20", "status": "open",
+        "description": "Übernommen", "amount_reserved": "500.00", "amount_paid": None,
+    }  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.put(f"/claims/{claim.external_id}", body).status_code == 200
+        assert api.put("/claims/S-OTHER", {**body, "status": "closed"}).status_code in (
+            200,
+            201,
+        )  # not from the portal
+    assert "Neue Antwort" in text(client.get(f"/portal/{grant.pk}/messages/"))
+    assert "Der Status Ihres Schadens ist jetzt: offen." in text(client.get(thread))
+    mails = smtp.wait(1)
+    assert [m["To"] for m in mails] == ["klara@example.org"]
+    assert "offen" not in mails[0].get_body(preferencelist=("plain",)).get_content()

@@ -23,12 +23,13 @@ from django.utils.translation import gettext as _
 from einblick.accounts import mail
 from einblick.accounts.models import User
 from einblick.audit.services import Actor, log_action
-from einblick.brokers.models import StaffMember
+from einblick.brokers.models import Broker, StaffMember
 from einblick.brokers.services import data_changed
 from einblick.errors import Conflict, FieldError, Invalid
 from einblick.grants import visibility
 from einblick.grants.models import Grant, GrantMember, MemberState
 from einblick.portfolio.models import (
+    ClaimStatus,
     Contract,
     ContractSource,
     ContractStatus,
@@ -441,3 +442,22 @@ def calculator_url(grant: Grant, line: Line | None) -> str:
     return account.url.replace("{account}", quote(account.external_id, safe="")).replace(
         "{line}", quote(line.code if line else "", safe="")
     )
+
+
+def claims_moved(*, broker: Broker, changes: Sequence[tuple[str, str]]) -> None:
+    """The AMS changed the status of claims the portal reported ((external id, new status); the import
+    calls this in its transaction): each report's thread gets a note from the office, and its reporter
+    an e-mail that there is news (never the content)."""
+    status_of = dict(changes)
+    reports = Process.objects.filter(
+        broker=broker, type=ProcessType.CLAIM_REPORT, payload__claim__in=list(status_of)
+    ).select_related("grant__broker", "created_by")
+    for process in reports:
+        status = ClaimStatus(status_of[process.payload["claim"]]).label
+        Message.objects.create(
+            process=process,
+            author_name=broker.name,
+            body=_("The status of your claim is now: %(status)s.") % {"status": status},
+        )
+        Process.objects.filter(pk=process.pk).update(updated_at=timezone.now())
+        _tell_user(process)

@@ -394,9 +394,13 @@ def _write_claims(batch: _Batch, section: _Section, valid: dict[str, Any]) -> No
         }
     created, updated = _sync(batch, section, rows)
     steps = [(pk, rows[k]["status"]) for k, pk in created.items()]
-    steps += [
-        (pk, rows[k]["status"]) for k, (pk, old) in updated.items() if old["status"] != rows[k]["status"]
-    ]
+    moved = {k: pk for k, (pk, old) in updated.items() if old["status"] != rows[k]["status"]}
+    steps += [(pk, rows[k]["status"]) for k, pk in moved.items()]
+    reported = [(k, rows[k]["status"]) for k in moved if k.startswith("portal:")]
+    if reported:  # claims the portal reported: their reports hear of it
+        from einblick.processes.services import claims_moved
+
+        claims_moved(broker=batch.broker, changes=reported)
     insert(
         ClaimStatusChange,
         [
