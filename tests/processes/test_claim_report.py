@@ -179,6 +179,9 @@ def test_a_draft_is_saved_at_every_step_and_resumed_by_its_author_only(api, gran
         ("loss", {**LOSS, "loss_time": "25:99"}, "loss_time"),
         ("payment", {"amount": "viel", "iban": ""}, "amount"),
         ("payment", {"amount": "-3", "iban": ""}, "amount"),
+        ("payment", {"amount": "NaN", "iban": ""}, "amount"),
+        ("payment", {"amount": "sNaN", "iban": ""}, "amount"),
+        ("payment", {"amount": "Infinity", "iban": ""}, "amount"),
         ("payment", {"amount": "", "iban": "DE89 3704 0044 0532 0130 01"}, "iban"),
         ("payment", {"amount": "", "iban": "<script>"}, "iban"),
         ("files", {"attachments": [SimpleUploadedFile("foto.jpg", b"%PDF-1.4 x")]}, "attachments"),
@@ -197,7 +200,9 @@ def test_bad_answers_are_refused_in_place(grant, settings, step, data, field):
     )
 
 
-def test_the_review_refuses_an_incomplete_report_and_discarding_removes_the_files(grant, settings):
+def test_the_review_refuses_an_incomplete_report_and_discarding_removes_the_files(
+    grant, settings, django_capture_on_commit_callbacks
+):
     client = member_client(grant, "klara@example.org")
     url = begin(client, grant, "V-2")
     files = url.replace("/loss/", "/files/")
@@ -209,7 +214,8 @@ def test_the_review_refuses_an_incomplete_report_and_discarding_removes_the_file
     assert (
         not Claim.objects.filter(external_id__startswith="portal:").exists() and not Process.objects.exists()
     )
-    assert next_of(client.post(review, {"action": "discard"})) == f"/portal/{grant.pk}/claims/report/"
+    with django_capture_on_commit_callbacks(execute=True):  # the files go once the deletion committed
+        assert next_of(client.post(review, {"action": "discard"})) == f"/portal/{grant.pk}/claims/report/"
     assert not ClaimDraft.objects.exists() and not stored[0].exists()
 
 
@@ -299,3 +305,43 @@ def test_a_status_change_from_the_ams_reaches_the_reporter(
     mails = smtp.wait(1)
     assert [m["To"] for m in mails] == ["klara@example.org"]
     assert "offen" not in mails[0].get_body(preferencelist=("plain",)).get_content()
+
+
+def test_unicode_digits_and_foreign_ids_never_crash(grant):
+    client = member_client(grant, "klara@example.org")
+    start = f"/portal/{grant.pk}/claims/report/"
+    for value in ("²", "١٢", "9" * 30, "-1", " 1"):
+        assert client.post(start, {"contract": value}).status_code == 200
+        assert client.post(start, {"customer": value}).status_code == 200
+    url = begin(client, grant, "V-2").replace("/loss/", "/files/")
+    assert client.post(url, {"remove": "²"}).status_code in (200, 302)  # no id: nothing removed
+    assert client.get(f"/portal/{grant.pk}/contracts/capture/?customer=²").status_code in (200, 403)
+    assert not Claim.objects.filter(external_id__startswith="portal:").exists()
+
+
+def test_removing_a_file_of_the_draft_deletes_it_after_commit(
+    grant, settings, django_capture_on_commit_callbacks
+):
+    client = member_client(grant, "klara@example.org")
+    url = begin(client, grant, "V-2").replace("/loss/", "/files/")
+    next_of(client.post(url, {"attachments": [SimpleUploadedFile("a.jpg", JPEG)]}))
+    item = ClaimDraft.objects.get().files.get()
+    path = Path(settings.UPLOAD_ROOT) / item.stored[:2] / item.stored
+    assert path.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"remove": str(item.pk)}).status_code == 302
+    assert not path.exists() and not ClaimDraft.objects.get().files.exists()
+
+
+def test_submitted_files_survive_the_draft(grant, settings, django_capture_on_commit_callbacks):
+    client = member_client(grant, "klara@example.org")
+    url = begin(client, grant, "V-2")
+    client.post(url, LOSS)
+    next_of(
+        client.post(url.replace("/loss/", "/files/"), {"attachments": [SimpleUploadedFile("a.jpg", JPEG)]})
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        next_of(client.post(url.replace("/loss/", "/review/"), {"action": "submit"}))
+    stored = list(Process.objects.get().messages.get().attachments.values_list("stored", flat=True))
+    assert len(stored) == 2  # the photo and the PDF
+    assert all((Path(settings.UPLOAD_ROOT) / s[:2] / s).exists() for s in stored)

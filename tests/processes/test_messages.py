@@ -217,3 +217,23 @@ def test_anonymous_visitors_are_sent_to_the_login(family):
     for path in ("messages/", "messages/new/"):
         response = Client().get(f"/portal/{family.pk}/{path}")
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_a_used_token_stays_used_even_if_a_parallel_request_kept_it(family):
+    """Two requests in flight with one token: the session of the second still lists it, the cache's
+    atomic add refuses it."""
+    client = member_client(family, "klara@example.org")
+    page = text(client.get(f"/portal/{family.pk}/messages/new/"))
+    token = token_of(page)
+    session = client.session
+    kept = list(session["einblick_form_tokens"])
+    body = {"subject": "Frage", "body": SECRET, "token": token}
+    assert client.post(f"/portal/{family.pk}/messages/new/", body).status_code == 302
+    session = client.session
+    session["einblick_form_tokens"] = kept  # as the parallel request saw the session
+    session.save()
+    assert (
+        client.post(f"/portal/{family.pk}/messages/new/", body)["Location"]
+        == f"/portal/{family.pk}/messages/"
+    )
+    assert Process.objects.count() == 1

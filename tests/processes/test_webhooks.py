@@ -37,8 +37,16 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"headers": dict(self.headers), "body": body})
-                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                receiver.requests.append({"method": "POST", "headers": dict(self.headers), "body": body})
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                if status in (301, 302, 303, 307):
+                    self.send_header("Location", receiver.url + "/elsewhere")
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                receiver.requests.append({"method": "GET", "headers": dict(self.headers), "body": b""})
+                self.send_response(200)
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:
@@ -150,3 +158,14 @@ def test_the_command_line_sets_and_removes_it(broker, capsys):
         call_command("broker", "webhook", broker.slug, "javascript:alert(1)")
     call_command("broker", "webhook", broker.slug, "--remove")
     assert Broker.objects.get(pk=broker.pk).webhook_url == ""
+
+
+def test_a_redirect_is_not_followed_and_counts_as_a_failure(
+    grant, broker, receiver, django_capture_on_commit_callbacks
+):
+    set_webhook(broker=broker, url=receiver.url, actor=None)
+    new_process(grant, django_capture_on_commit_callbacks)
+    receiver.statuses = [302]
+    assert webhooks.deliver.call(WebhookDelivery.objects.get().pk) == "retry 1"
+    assert [r["method"] for r in receiver.requests] == ["POST"]  # nothing went to the Location
+    assert WebhookDelivery.objects.get().last_status == 302

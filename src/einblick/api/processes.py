@@ -3,6 +3,7 @@ answer as a staff member, start a conversation with a member. Another broker's p
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -142,11 +143,15 @@ def _cursor(process: Process) -> str:
 
 def _after(cursor: str) -> Q:
     micros, _, pk = cursor.partition(":")
-    if not micros.isdigit() or not pk.startswith("p_") or len(cursor) > 64:
-        raise Invalid(
-            "The cursor is invalid.", [FieldError(("query", "cursor"), "not a cursor of this list")]
-        )
-    moment = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
+    invalid = Invalid(
+        "The cursor is invalid.", [FieldError(("query", "cursor"), "not a cursor of this list")]
+    )
+    if not re.fullmatch(r"[0-9]{1,16}", micros) or not re.fullmatch(r"p_[A-Za-z0-9_-]{1,22}", pk):
+        raise invalid
+    try:
+        moment = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise invalid from None
     return Q(created_at__gt=moment) | Q(created_at=moment, pk__gt=pk)
 
 

@@ -4,6 +4,7 @@ permission is checked here and again in the service; the preview refuses every P
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -90,7 +91,7 @@ def contract_capture(request: HttpRequest, grant: Grant) -> HttpResponse:
 def _preset(request: HttpRequest, grant: Grant) -> dict[str, Any]:
     """?customer=<id> from a customer's page, when the grant shows that customer."""
     pk = request.GET.get("customer", "")
-    if pk.isdigit() and visibility.customers(grant).filter(pk=int(pk)).exists():
+    if re.fullmatch(r"[0-9]{1,18}", pk) and visibility.customers(grant).filter(pk=int(pk)).exists():
         return {"customer": int(pk)}
     return {}
 

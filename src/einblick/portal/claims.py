@@ -5,6 +5,7 @@ resume from the start page; the permission is checked on every request (visibili
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -112,6 +113,11 @@ def _steps(draft: ClaimDraft) -> list[str]:
     return ["loss", *(["details"] if kind in DETAILS else []), "payment", "files", "review"]
 
 
+def _id(value: str) -> bool:
+    """Digits only (ASCII: "²".isdigit() is true, int("²") is not), as a database key."""
+    return re.fullmatch(r"[0-9]{1,18}", value) is not None
+
+
 def _may_report(grant: Grant) -> tuple[bool, bool]:
     permissions = visibility.permissions(grant)
     return permissions["claim_report"], permissions["claim_report_on_customer"]
@@ -143,14 +149,14 @@ def start(
         chosen_customer = get_object_or_404(visibility.customers(grant), pk=customer_pk)
     if request.method == "POST":
         contract = customer = None
-        if request.POST.get("contract", "").isdigit() and on_contract:
+        if _id(request.POST.get("contract", "")) and on_contract:
             contract = (
                 visibility.contracts(grant)
                 .select_related("customer")
                 .filter(pk=int(request.POST["contract"]))
                 .first()
             )
-        elif request.POST.get("customer", "").isdigit() and on_customer:
+        elif _id(request.POST.get("customer", "")) and on_customer:
             customer = visibility.customers(grant).filter(pk=int(request.POST["customer"])).first()
         if contract is None and customer is None:
             flash.error(request, _("Please choose the contract (or the customer) the claim is about."))
@@ -197,7 +203,7 @@ def step(request: HttpRequest, grant: Grant, draft_id: str, step: str) -> HttpRe
     initial = {k: v for k, v in draft.data.items() if k in form_class.base_fields}
     form = form_class(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST":
-        if request.POST.get("remove", "").isdigit():
+        if _id(request.POST.get("remove", "")):
             claims.remove_file(draft, int(request.POST["remove"]))
             return redirect("portal:claim_step", grant_id=grant.pk, draft_id=draft.pk, step=step)
         if form.is_valid():
@@ -242,12 +248,15 @@ def _review(request: HttpRequest, grant: Grant, draft: ClaimDraft, steps: list[s
         except DomainError:
             flash.error(request, _("Please complete the report first."))
             return redirect("portal:claim_step", grant_id=grant.pk, draft_id=draft.pk, step="loss")
-        flash.success(
-            request,
-            _(
-                "Thank you: your claim is reported. You see it under your claims; the office will get back to you."
-            ),
-        )
+        if grant.claims:
+            flash.success(
+                request,
+                _(
+                    "Thank you: your claim is reported. You see it under your claims; the office will get back to you."
+                ),
+            )
+        else:
+            flash.success(request, _("Thank you: your claim is reported. The office will get back to you."))
         return redirect("portal:thread", grant_id=grant.pk, process_id=process.pk)
     context = frame(
         request, grant, draft=draft, step="review", steps=[(s, TITLES[s]) for s in steps], title=TITLES["review"],

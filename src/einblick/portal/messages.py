@@ -4,11 +4,13 @@ writing needs the messages permission (§6), checked here and again in the servi
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Any
 
 from django import forms
 from django.contrib import messages as flash
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -74,12 +76,16 @@ def _new_token(request: HttpRequest) -> str:
 
 
 def _use_token(request: HttpRequest) -> bool:
+    """True once per token this session was given: the session says it was issued here, and an atomic
+    add to the cache (a unique row, or Redis SET NX) lets only the first of two parallel requests
+    through."""
     token = request.POST.get("token", "")
     tokens = request.session.get(FORM_TOKENS, [])
-    if token not in tokens:
+    if not token or token not in tokens:
         return False
     request.session[FORM_TOKENS] = [t for t in tokens if t != token]
-    return True
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return bool(cache.add(f"einblick:form-token:{digest}", 1, timeout=7 * 24 * 3600))
 
 
 def _errors_to(form: forms.Form, exc: DomainError) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -77,37 +78,57 @@ def start(
     return draft
 
 
-def add_files(draft: ClaimDraft, uploads: Sequence[UploadedFile]) -> None:
-    """Files join the draft (all of them together within the limits of processes/files.py)."""
-    present = list(draft.files.all())
-    checked = files.check(uploads)
-    if len(present) + len(checked) > files.settings.UPLOAD_MAX_FILES:
+def _locked(draft: ClaimDraft) -> ClaimDraft:
+    """The draft's row locked for the rest of the transaction (parallel requests wait; a draft that
+    is gone meanwhile: Http404)."""
+    try:
+        return (
+            ClaimDraft.objects.select_for_update(of=("self",))
+            .select_related("contract__line", "customer")
+            .get(pk=draft.pk)
+        )
+    except ClaimDraft.DoesNotExist:
+        raise Http404 from None
+
+
+def _within_limits(count: int, total: int) -> None:
+    limit_files, limit_bytes = files.settings.UPLOAD_MAX_FILES, files.settings.UPLOAD_MAX_BYTES
+    if count > limit_files:
         raise Invalid(
             "Too many files.",
             [
                 FieldError(
                     ("attachments",),
-                    _("At most %(limit)d files, not %(count)d.")
-                    % {"limit": files.settings.UPLOAD_MAX_FILES, "count": len(present) + len(checked)},
+                    _("At most %(limit)d files, not %(count)d.") % {"limit": limit_files, "count": count},
                 )
             ],
         )
-    total = sum(f.size for f in present) + sum(c.upload.size or 0 for c in checked)
-    if total > files.settings.UPLOAD_MAX_BYTES:
-        limit = files.settings.UPLOAD_MAX_BYTES // (1024 * 1024)
+    if total > limit_bytes:
+        size = f"{total / 1048576:.1f}".replace(".", ",")
         raise Invalid(
             "The files are too large.",
             [
                 FieldError(
                     ("attachments",),
                     _("At most %(limit)d MB together; these have %(size)s MB.")
-                    % {"limit": limit, "size": f"{total / 1048576:.1f}".replace(".", ",")},
+                    % {"limit": limit_bytes // (1024 * 1024), "size": size},
                 )
             ],
         )
+
+
+def add_files(draft: ClaimDraft, uploads: Sequence[UploadedFile]) -> None:
+    """Files join the draft: all of its files together within the limits of processes/files.py,
+    counted under the draft's lock (parallel uploads cannot pass them)."""
+    checked = files.check(uploads)
     written: list[str] = []
     try:
         with transaction.atomic():
+            draft = _locked(draft)
+            present = list(draft.files.values_list("size", flat=True))
+            _within_limits(
+                len(present) + len(checked), sum(present) + sum(c.upload.size or 0 for c in checked)
+            )
             for item in checked:
                 fields = files.store(item)
                 written.append(fields["stored"])
@@ -118,18 +139,15 @@ def add_files(draft: ClaimDraft, uploads: Sequence[UploadedFile]) -> None:
         raise
 
 
+@transaction.atomic
 def remove_file(draft: ClaimDraft, file_id: int) -> None:
-    item = draft.files.filter(pk=file_id).first()
-    if item is not None:
-        stored = item.stored
-        item.delete()
-        files.remove([stored])
+    """The row goes now; the file once the deletion has committed (processes/apps.py)."""
+    _locked(draft).files.filter(pk=file_id).delete()
 
 
+@transaction.atomic
 def discard(draft: ClaimDraft) -> None:
-    stored = list(draft.files.values_list("stored", flat=True))
-    draft.delete()
-    files.remove(stored)
+    _locked(draft).delete()
 
 
 def rows(draft: ClaimDraft) -> list[tuple[str, str]]:
@@ -195,12 +213,10 @@ def missing(draft: ClaimDraft) -> list[str]:
 @transaction.atomic
 def submit(*, draft: ClaimDraft, grant: Grant, user: User) -> Process:
     """The report: a claim with status `reported`, the CLAIM_REPORT process with its files and PDF."""
-    draft = (
-        ClaimDraft.objects.select_for_update(of=("self",))
-        .select_related("contract__line", "customer")
-        .get(pk=draft.pk)
-    )
+    draft = _locked(draft)  # a second submission waits here and then finds no draft (404)
     _allowed(grant, draft)
+    present = list(draft.files.values_list("size", flat=True))
+    _within_limits(len(present), sum(present))
     if missing(draft):
         raise Invalid(
             "The report is not complete.", [FieldError(("loss",), "date, place and what happened are needed")]
@@ -271,7 +287,7 @@ def parse_amount(value: str) -> Decimal | None:
         amount = Decimal(text)
     except InvalidOperation:
         raise ValueError from None
-    if amount < 0 or amount >= Decimal("1e10") or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10") or amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError
     return amount
 

@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from einblick.accounts import mail
@@ -453,11 +453,9 @@ def claims_moved(*, broker: Broker, changes: Sequence[tuple[str, str]]) -> None:
         broker=broker, type=ProcessType.CLAIM_REPORT, payload__claim__in=list(status_of)
     ).select_related("grant__broker", "created_by")
     for process in reports:
-        status = ClaimStatus(status_of[process.payload["claim"]]).label
-        Message.objects.create(
-            process=process,
-            author_name=broker.name,
-            body=_("The status of your claim is now: %(status)s.") % {"status": status},
-        )
+        with translation.override(settings.LANGUAGE_CODE):  # the portal's language, whoever imports
+            status = ClaimStatus(status_of[process.payload["claim"]]).label
+            body = _("The status of your claim is now: %(status)s.") % {"status": status}
+        Message.objects.create(process=process, author_name=broker.name, body=body)
         Process.objects.filter(pk=process.pk).update(updated_at=timezone.now())
         _tell_user(process)

@@ -31,6 +31,17 @@ FIRST_RETRY = 30  # seconds; doubled after every failure (30 s … about 1 hour)
 TIMEOUT = 10  # seconds per attempt
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a delivery: following it would send the signed announcement (as a
+    GET) to wherever the AMS's address points."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def signature(secret: str, timestamp: int, body: bytes) -> str:
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return "sha256=" + mac.hexdigest()
@@ -90,13 +101,13 @@ def deliver(delivery_id: int) -> str:
     delivery.attempts += 1
     status, error = None, ""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=TIMEOUT) as response:
             status = response.status
-    except urllib.error.HTTPError as exc:
+    except urllib.error.HTTPError as exc:  # also a redirect, which is not followed
         status, error = exc.code, f"HTTP {exc.code}"
         exc.close()
-    except (urllib.error.URLError, OSError) as exc:
-        error = str(getattr(exc, "reason", exc))[:200]
+    except Exception as exc:  # refused, timed out, a broken answer: all worth another attempt
+        error = str(getattr(exc, "reason", exc))[:200] or type(exc).__name__
     delivery.last_status = status
     delivery.last_error = error
     if status is not None and 200 <= status < 300:

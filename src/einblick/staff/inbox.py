@@ -4,6 +4,8 @@ user only; another broker's process is 404."""
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
@@ -51,7 +53,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if clerk == "mine":
         rows = rows.filter(clerk__in=memberships)
-    elif clerk.isdigit():
+    elif re.fullmatch(r"[0-9]{1,18}", clerk):
         rows = rows.filter(clerk_id=int(clerk))
     if kind in ProcessType.values:
         rows = rows.filter(type=kind)
