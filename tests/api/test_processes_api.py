@@ -57,6 +57,8 @@ def test_new_processes_oldest_first_with_cursor_paging(api, three):
     [
         ({"state": "offen"}, ["query", "state"]),
         ({"cursor": "nonsense"}, ["query", "cursor"]),
+        ({"cursor": "99999999999999999999:p_x"}, ["query", "cursor"]),
+        ({"cursor": "²:p_x"}, ["query", "cursor"]),
         ({"limit": 0}, ["query", "limit"]),
     ],
 )
