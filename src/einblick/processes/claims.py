@@ -19,14 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from einblick.accounts.models import User
-from einblick.audit.services import log_action
 from einblick.brokers.services import data_changed
 from einblick.errors import FieldError, Invalid
 from einblick.grants import visibility
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Claim, ClaimStatus, ClaimStatusChange, Contract, Customer, LineGroup
-from einblick.processes import files, pdf, webhooks
+from einblick.processes import files, pdf
 from einblick.processes.models import Attachment, ClaimDraft, DraftFile, Message, Process, ProcessType
+from einblick.processes.services import opened
 
 # Which questions a line group asks (the "details" step); anything else asks the generic ones only.
 KINDS = {LineGroup.MOBILITAET: "motor", LineGroup.WOHNEN: "property", LineGroup.HAFTUNG: "liability"}
@@ -266,14 +266,7 @@ def submit(*, draft: ClaimDraft, grant: Grant, user: User) -> Process:
     )
     ClaimDraft.objects.filter(pk=draft.pk).delete()  # its files now belong to the process
     data_changed(grant.broker_id)  # the claim is shown at once
-    log_action(
-        broker=grant.broker, actor=user, action="process.created", object_type="process", object_id=process.pk,
-        data={"type": process.type},
-    )  # fmt: skip
-    webhooks.announce(process)
-    from einblick.processes.services import _tell_clerk
-
-    _tell_clerk(process)
+    opened(process, grant=grant, user=user)
     return process
 
 

@@ -106,6 +106,13 @@ def start_message(
         process=process, author_user=user, author_name=_user_name(user), body=body
     )
     _attach(message, checked)
+    opened(process, grant=grant, user=user)
+    return process
+
+
+def opened(process: Process, *, grant: Grant, user: User) -> None:
+    """What every process a portal user starts gets, in its transaction: read by its author, written to
+    the audit log, announced to the AMS's webhook and (after commit) to the clerk."""
     mark_read(process, user.email)
     log_action(
         broker=grant.broker,
@@ -117,7 +124,6 @@ def start_message(
     )
     webhooks.announce(process)
     _tell_clerk(process)
-    return process
 
 
 @transaction.atomic
@@ -373,14 +379,8 @@ def capture_contract(
         process=process, author_user=user, author_name=_user_name(user), body=_summary(payload, line)
     )
     _attach(message, checked)
-    mark_read(process, user.email)
     data_changed(grant.broker_id)  # the grant shows one contract more
-    log_action(
-        broker=grant.broker, actor=user, action="process.created", object_type="process", object_id=process.pk,
-        data={"type": process.type},
-    )  # fmt: skip
-    webhooks.announce(process)
-    _tell_clerk(process)
+    opened(process, grant=grant, user=user)
     return process
 
 
@@ -423,13 +423,7 @@ def request_offer(*, grant: Grant, user: User, line: Line | None, wishes: str, c
     )
     body = wishes or str(_("Opened the tariff calculator."))
     Message.objects.create(process=process, author_user=user, author_name=_user_name(user), body=body)
-    mark_read(process, user.email)
-    log_action(
-        broker=grant.broker, actor=user, action="process.created", object_type="process", object_id=process.pk,
-        data={"type": process.type},
-    )  # fmt: skip
-    webhooks.announce(process)
-    _tell_clerk(process)
+    opened(process, grant=grant, user=user)
     return process
 
 
