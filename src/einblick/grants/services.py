@@ -10,7 +10,7 @@ from einblick.accounts.models import User
 from einblick.audit.services import Actor, log_action
 from einblick.brokers.models import Broker, StaffMember, StaffRole, TariffAccount
 from einblick.brokers.services import data_changed
-from einblick.errors import Conflict, ErrorList, Invalid
+from einblick.errors import Conflict, ErrorList, FieldError, Invalid
 from einblick.grants.models import STATUS_OPTIONS, Grant, GrantMember, MemberState
 from einblick.grants.payloads import GrantIn
 from einblick.portfolio.importing.sql import lookup
@@ -227,3 +227,36 @@ def drop_uncovered_picks(*, contract_pks: list[int]) -> int:
     ]
     Grant.contracts.through.objects.filter(pk__in=stale).delete()
     return len(stale)
+
+
+@transaction.atomic
+def rename_grant(*, grant: Grant, actor: Actor, name: str) -> Grant:
+    name = " ".join(name.split())
+    if not name or len(name) > 200:
+        raise Invalid("The grant was not renamed.", [FieldError(("name",), "1 to 200 characters")])
+    grant.name = name
+    grant.save(update_fields=["name", "updated_at"])
+    log_action(
+        broker=grant.broker, actor=actor, action="grant.renamed", object_type="grant", object_id=grant.pk
+    )
+    return grant
+
+
+@transaction.atomic
+def copy_grant(*, grant: Grant, actor: Actor, name: str) -> Grant:
+    """A new grant with the same customers, sharing, picks, actions and clerk; no members (the copy
+    is for other people)."""
+    copy = Grant.objects.get(pk=grant.pk)
+    copy.pk = None  # a new opaque id from the field's default
+    copy.id = Grant._meta.get_field("id").get_default()
+    copy.name = " ".join(name.split())[:200] or grant.name
+    copy._state.adding = True
+    copy.save(force_insert=True)
+    copy.customers.set(grant.customers.all())
+    copy.contracts.set(grant.contracts.all())
+    data_changed(grant.broker_id)
+    log_action(
+        broker=grant.broker, actor=actor, action="grant.copied", object_type="grant", object_id=copy.pk,
+        data={"from": grant.pk},
+    )  # fmt: skip
+    return copy

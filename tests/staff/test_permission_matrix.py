@@ -1,0 +1,88 @@
+"""Every office URL × every kind of visitor, from one table: anonymous, a portal user, a staff user
+(role user), a staff admin, and an admin of another broker. A meta-test fails when the office has a URL
+the table does not list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import get_resolver
+
+from einblick.accounts.models import User
+from einblick.grants.models import Grant
+from einblick.processes import services
+from einblick.processes.models import Attachment, Process
+from tests.portal.conftest import client_of, load, make_grant, member_client, person, staff_client
+
+PERSONAS = ("anonymous", "portal", "user", "admin", "other_admin")
+LOGIN = 302
+# url name → (path pattern, method, expected status per persona)
+MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
+    "home": ("/staff/", "get", {"anonymous": LOGIN, "portal": 403, "user": 200, "admin": 200, "other_admin": 200}),
+    "preview": ("/staff/grants/{grant}/preview/", "get", {"anonymous": LOGIN, "portal": 404, "user": 404, "admin": 302, "other_admin": 404}),
+    "grants": ("/staff/{broker}/grants/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "grant_new": ("/staff/{broker}/grants/new/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "grant": ("/staff/{broker}/grants/{grant}/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "grant_delete": ("/staff/{broker}/grants/{grant}/delete/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "inbox": ("/staff/inbox/", "get", {"anonymous": LOGIN, "portal": 403, "user": 200, "admin": 200, "other_admin": 200}),
+    "process": ("/staff/inbox/{process}/", "get", {"anonymous": LOGIN, "portal": 403, "user": 200, "admin": 200, "other_admin": 404}),
+    "attachment": ("/staff/inbox/{process}/files/{attachment}/", "get", {"anonymous": LOGIN, "portal": 403, "user": 200, "admin": 200, "other_admin": 404}),
+}  # fmt: skip
+
+
+def test_every_office_url_is_in_the_table():
+    staff = get_resolver().url_patterns
+    names: set[str] = set()
+    for pattern in staff:
+        if getattr(pattern, "namespace", None) == "staff":
+            names = {p.name for p in pattern.url_patterns}
+    assert names == set(MATRIX), (
+        f"missing from the table: {names - set(MATRIX)}; stale: {set(MATRIX) - names}"
+    )
+
+
+@pytest.fixture
+def world(api, broker, other_broker, settings, tmp_path) -> dict[str, Any]:
+    settings.UPLOAD_ROOT = tmp_path / "uploads"
+    load(api, customers={"K-1": person("Muster", "Klara")})
+    grant = make_grant(api, "Familie", ["K-1"], primary_contact=True, messages=True)
+    member_client(grant, "klara@example.org")
+    process = services.start_message(
+        grant=grant, user=User.objects.get(email="klara@example.org"), subject="Frage", body="Text"
+    )
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.brokers.test_logo import JPEG
+
+    services.reply_as_user(
+        process=process, grant=grant, user=User.objects.get(email="klara@example.org"), body="Foto",
+        uploads=[SimpleUploadedFile("a.jpg", JPEG)],
+    )  # fmt: skip
+    clients = {
+        "anonymous": Client(),
+        "portal": client_of(User.objects.get(email="klara@example.org")),
+        "user": staff_client(broker, "sachbearbeiter@muster-makler.example", role="user"),
+        "admin": staff_client(broker, "chefin@muster-makler.example", role="admin"),
+        "other_admin": staff_client(other_broker, "chef@andere.example", role="admin"),
+    }
+    values = {
+        "broker": broker.pk,
+        "grant": grant.pk,
+        "process": process.pk,
+        "attachment": Attachment.objects.get().pk,
+    }
+    return {"clients": clients, "values": values}
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_matrix(world, name, persona):
+    path, method, expected = MATRIX[name]
+    response = getattr(world["clients"][persona], method)(path.format(**world["values"]))
+    response.close()  # a download's file handle
+    assert response.status_code == expected[persona], (name, persona, response.status_code)
+    if response.status_code == LOGIN and persona == "anonymous":
+        assert response["Location"].startswith("/accounts/login/")
+    assert Grant.objects.count() == 1 and Process.objects.count() == 1  # a GET changes nothing
