@@ -51,11 +51,11 @@ def test_create_rename_copy_and_delete(api, broker):
     grant = Grant.objects.get(name="Hausverwaltung Süd")
     assert created["Location"] == f"/staff/{broker.pk}/grants/{grant.pk}/"
     url = f"/staff/{broker.pk}/grants/{family.pk}/"
-    assert admin.post(url, {"name": "Familie Muster-Beispiel"}).status_code == 302
+    assert admin.post(url, {"area": "name", "name": "Familie Muster-Beispiel"}).status_code == 302
     family.refresh_from_db()
     assert family.name == "Familie Muster-Beispiel"
-    assert admin.post(url, {"name": ""}).status_code == 200  # refused in place
-    copied = admin.post(url, {"action": "copy"})
+    assert admin.post(url, {"area": "name", "name": ""}).status_code == 422  # refused in place
+    copied = admin.post(url, {"area": "name", "action": "copy"})
     copy = Grant.objects.get(name="Kopie von Familie Muster-Beispiel")
     assert copied["Location"] == f"/staff/{broker.pk}/grants/{copy.pk}/"
     assert list(copy.customers.values_list("external_id", flat=True)) == ["K-1"]

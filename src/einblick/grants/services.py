@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -260,3 +262,36 @@ def copy_grant(*, grant: Grant, actor: Actor, name: str) -> Grant:
         data={"from": grant.pk},
     )  # fmt: skip
     return copy
+
+
+def as_payload(grant: Grant) -> dict[str, Any]:
+    """The grant as GrantIn takes it (what the API's GET shows, without the read-only parts): change a
+    part and hand it to replace_grant, which judges every reference again."""
+    return {
+        "name": grant.name,
+        "customers": sorted(grant.customers.values_list("external_id", flat=True)),
+        "intermediaries": grant.intermediaries,
+        "share": {
+            "claims": grant.claims,
+            "reference_addresses": grant.reference_addresses,
+            "auto_contracts": grant.auto_contracts,
+            "statuses": grant.statuses,
+            "lines": grant.lines,
+            "contracts": sorted(grant.contracts.values_list("external_id", flat=True)),
+            "shared_processes": grant.shared_processes,
+            "document_keywords": grant.document_keywords,
+        },
+        "actions": {
+            "view": grant.view,
+            "primary_contact": grant.primary_contact,
+            "product_names": grant.product_names,
+            "messages": grant.messages,
+            "claim_report": grant.claim_report,
+            "claim_report_on_customer": grant.claim_report_on_customer,
+            "contract_capture": grant.contract_capture,
+            "offer_creation": grant.offer_creation,
+            "tariff_account": grant.tariff_account.external_id if grant.tariff_account else None,
+            "clerk": grant.clerk.external_id if grant.clerk else None,
+            "show_clerk": grant.show_clerk,
+        },
+    }

@@ -13,10 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from einblick.brokers.models import Broker, StaffMember
-from einblick.errors import DomainError
 from einblick.grants.models import Grant
 from einblick.grants.payloads import GrantIn
-from einblick.grants.services import copy_grant, create_grant, delete_grant, rename_grant
+from einblick.grants.services import create_grant, delete_grant
 from einblick.staff.access import settings_view
 
 PAGE = 200
@@ -62,32 +61,6 @@ def grant_new(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResp
         flash.success(request, _("The grant is created."))
         return redirect("staff:grant", broker_id=broker.pk, grant_id=grant.pk)
     return render(request, "staff/grant_new.html", {"broker": broker, "form": form})
-
-
-@settings_view
-def grant_detail(request: HttpRequest, broker: Broker, me: StaffMember, grant_id: str) -> HttpResponse:
-    grant = _grant(broker, grant_id)
-    form = NameForm(request.POST or None, initial={"name": grant.name})
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "copy":
-            copy = copy_grant(
-                grant=grant, actor=request.user, name=_("Copy of %(name)s") % {"name": grant.name}
-            )
-            flash.success(request, _("The grant is copied (without its users)."))
-            return redirect("staff:grant", broker_id=broker.pk, grant_id=copy.pk)
-        if form.is_valid():
-            try:
-                rename_grant(grant=grant, actor=request.user, name=form.cleaned_data["name"])
-            except DomainError as exc:
-                form.add_error("name", exc.errors[0].msg if exc.errors else exc.message)
-            else:
-                flash.success(request, _("Saved."))
-                return redirect("staff:grant", broker_id=broker.pk, grant_id=grant.pk)
-    members = list(grant.members.order_by("email"))
-    customers = list(grant.customers.order_by("last_name", "company_name", "pk")[:50])
-    context = {"broker": broker, "grant": grant, "form": form, "members": members, "customers": customers}
-    return render(request, "staff/grant.html", context)
 
 
 @settings_view

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from einblick.staff import grants, inbox, views
+from einblick.staff import editor, grants, inbox, views
 
 app_name = "staff"
 urlpatterns = [
@@ -8,7 +8,7 @@ urlpatterns = [
     path("grants/<str:grant_id>/preview/", views.preview, name="preview"),
     path("<int:broker_id>/grants/", grants.grant_list, name="grants"),
     path("<int:broker_id>/grants/new/", grants.grant_new, name="grant_new"),
-    path("<int:broker_id>/grants/<str:grant_id>/", grants.grant_detail, name="grant"),
+    path("<int:broker_id>/grants/<str:grant_id>/", editor.editor, name="grant"),
     path("<int:broker_id>/grants/<str:grant_id>/delete/", grants.grant_delete, name="grant_delete"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<str:process_id>/", inbox.process_detail, name="process"),
