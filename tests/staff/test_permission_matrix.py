@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import Client
 from django.urls import get_resolver
 
@@ -76,12 +78,22 @@ def world(api, broker, other_broker, settings, tmp_path) -> dict[str, Any]:
     return {"clients": clients, "values": values}
 
 
+def _close(response) -> None:
+    """Close a download's file as the server would, without request_finished ending the test's database
+    connection (Django's test client does the same around its requests)."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
 @pytest.mark.parametrize("name", sorted(MATRIX))
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_the_matrix(world, name, persona):
     path, method, expected = MATRIX[name]
     response = getattr(world["clients"][persona], method)(path.format(**world["values"]))
-    response.close()  # a download's file handle
+    _close(response)
     assert response.status_code == expected[persona], (name, persona, response.status_code)
     if response.status_code == LOGIN and persona == "anonymous":
         assert response["Location"].startswith("/accounts/login/")
