@@ -28,6 +28,7 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     "grant_new": ("/staff/{broker}/grants/new/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
     "grant": ("/staff/{broker}/grants/{grant}/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
     "grant_delete": ("/staff/{broker}/grants/{grant}/delete/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "audit": ("/staff/{broker}/audit/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
     "inbox": ("/staff/inbox/", "get", {"anonymous": LOGIN, "portal": 403, "user": 200, "admin": 200, "other_admin": 200}),
     "process": ("/staff/inbox/{process}/", "get", {"anonymous": LOGIN, "portal": 403, "user": 200, "admin": 200, "other_admin": 404}),
     "attachment": ("/staff/inbox/{process}/files/{attachment}/", "get", {"anonymous": LOGIN, "portal": 403, "user": 200, "admin": 200, "other_admin": 404}),

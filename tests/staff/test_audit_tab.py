@@ -1,0 +1,45 @@
+"""Settings, tab Protokoll: the broker's audit log, newest first, filtered by actor, action and date;
+another broker's entries never appear."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from einblick.audit.models import AuditEntry
+from einblick.audit.services import log_action
+from tests.portal.conftest import load, make_grant, person, staff_client, text
+
+ADMIN = "chefin@muster-makler.example"
+
+
+def test_the_log_filters_and_keeps_to_its_broker(api, broker, other_broker, other_api):
+    load(api, customers={"K-1": person("Muster", "Klara")})
+    grant = make_grant(api, "Familie", ["K-1"])
+    admin = staff_client(broker, ADMIN)
+    admin.get(f"/staff/grants/{grant.pk}/preview/")
+    log_action(
+        broker=other_broker, actor=None, action="grant.created", object_type="grant", object_id="g_fremd"
+    )
+    old = log_action(broker=broker, actor=None, action="broker.logo_set")
+    AuditEntry.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
+    url = f"/staff/{broker.pk}/audit/"
+    page = text(admin.get(url))
+    assert "grant.created" in page and "grant.previewed" in page and ADMIN in page
+    assert "g_fremd" not in page
+    only = text(admin.get(url, {"action": "grant.previewed"}))
+    assert (
+        "grant.previewed" in only
+        and f"grant {grant.pk}</td>" in only
+        and "portfolio.import" not in only.split("<tbody>")[1]
+    )
+    by_actor = text(admin.get(url, {"actor": "chefin"})).split("<tbody>")[1]
+    assert "grant.previewed" in by_actor and "portfolio.import" not in by_actor
+    today = timezone.localdate().isoformat()
+    recent = text(admin.get(url, {"from": today, "to": today})).split("<tbody>")[1]
+    assert "broker.logo_set" not in recent and "grant.previewed" in recent
+    assert "broker.logo_set" in text(
+        admin.get(url, {"to": (timezone.localdate() - timedelta(days=30)).isoformat()})
+    )
+    assert admin.get(url, {"from": "2026-13-45", "action": "<script>", "actor": "\x00"}).status_code == 200
