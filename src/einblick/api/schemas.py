@@ -11,6 +11,7 @@ from ninja import Schema
 
 from einblick.brokers.models import StaffMember, TariffAccount
 from einblick.errors import FieldError
+from einblick.grants.services import as_payload
 from einblick.portfolio import payloads
 from einblick.portfolio.importing import BatchResult
 from einblick.portfolio.models import Claim, Contract, Customer, Line
@@ -442,35 +443,15 @@ def member_out(member: Any) -> dict[str, Any]:
 
 def grant_out(grant: Any) -> dict[str, Any]:
     """Needs select_related("tariff_account", "clerk") and prefetch_related("customers", "contracts", "members")."""
+    payload = as_payload(grant)
     return {
         "id": grant.pk,
-        "name": grant.name,
-        "customers": sorted(c.external_id for c in grant.customers.all()),
-        "intermediaries": grant.intermediaries,
+        "name": payload["name"],
+        "customers": payload["customers"],
+        "intermediaries": payload["intermediaries"],
         "profile": None,
-        "share": {
-            "claims": grant.claims,
-            "reference_addresses": grant.reference_addresses,
-            "auto_contracts": grant.auto_contracts,
-            "statuses": grant.statuses,
-            "lines": grant.lines,
-            "contracts": sorted(c.external_id for c in grant.contracts.all()),
-            "shared_processes": grant.shared_processes,
-            "document_keywords": grant.document_keywords,
-        },
-        "actions": {
-            "view": grant.view,
-            "primary_contact": grant.primary_contact,
-            "product_names": grant.product_names,
-            "messages": grant.messages,
-            "claim_report": grant.claim_report,
-            "claim_report_on_customer": grant.claim_report_on_customer,
-            "contract_capture": grant.contract_capture,
-            "offer_creation": grant.offer_creation,
-            "tariff_account": grant.tariff_account.external_id if grant.tariff_account else None,
-            "clerk": grant.clerk.external_id if grant.clerk else None,
-            "show_clerk": grant.show_clerk,
-        },
+        "share": payload["share"],
+        "actions": payload["actions"],
         "members": [member_out(m) for m in grant.members.all()],
         "created_at": _local(grant.created_at),
         "updated_at": _local(grant.updated_at),

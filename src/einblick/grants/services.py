@@ -265,11 +265,12 @@ def copy_grant(*, grant: Grant, actor: Actor, name: str) -> Grant:
 
 
 def as_payload(grant: Grant) -> dict[str, Any]:
-    """The grant as GrantIn takes it (what the API's GET shows, without the read-only parts): change a
-    part and hand it to replace_grant, which judges every reference again."""
+    """The grant as GrantIn takes it: the API's GET shows it (with its read-only parts), the editor
+    changes a part and hands it to replace_grant, which judges every reference again. Reads customers
+    and contracts through .all(), so a prefetch serves them."""
     return {
         "name": grant.name,
-        "customers": sorted(grant.customers.values_list("external_id", flat=True)),
+        "customers": sorted(c.external_id for c in grant.customers.all()),
         "intermediaries": grant.intermediaries,
         "share": {
             "claims": grant.claims,
@@ -277,7 +278,7 @@ def as_payload(grant: Grant) -> dict[str, Any]:
             "auto_contracts": grant.auto_contracts,
             "statuses": grant.statuses,
             "lines": grant.lines,
-            "contracts": sorted(grant.contracts.values_list("external_id", flat=True)),
+            "contracts": sorted(c.external_id for c in grant.contracts.all()),
             "shared_processes": grant.shared_processes,
             "document_keywords": grant.document_keywords,
         },
