@@ -13,7 +13,10 @@ from django.test import Client
 from django.urls import get_resolver
 
 from einblick.accounts.models import User
+from einblick.brokers.models import StaffMember, TariffAccount
+from einblick.brokers.services import create_token
 from einblick.grants.models import Grant
+from einblick.portfolio.models import Line
 from einblick.processes import services
 from einblick.processes.models import Attachment, Process
 from tests.portal.conftest import client_of, load, make_grant, member_client, person, staff_client
@@ -28,6 +31,19 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     "grant_new": ("/staff/{broker}/grants/new/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
     "grant": ("/staff/{broker}/grants/{grant}/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
     "grant_delete": ("/staff/{broker}/grants/{grant}/delete/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "tariffs": ("/staff/{broker}/tariffs/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "tariff": ("/staff/{broker}/tariffs/{tariff}/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "tariff_delete": ("/staff/{broker}/tariffs/{tariff}/delete/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "team": ("/staff/{broker}/staff/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "team_member": ("/staff/{broker}/staff/{staff}/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "team_member_delete": ("/staff/{broker}/staff/{staff}/delete/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "lines": ("/staff/{broker}/lines/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "line": ("/staff/{broker}/lines/{line}/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "tokens": ("/staff/{broker}/api/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "token_revoke": ("/staff/{broker}/api/{token}/revoke/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "webhook": ("/staff/{broker}/api/webhook/", "post", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 302, "other_admin": 404}),
+    "appearance": ("/staff/{broker}/appearance/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
+    "appearance_logo": ("/staff/{broker}/appearance/logo/", "post", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 422, "other_admin": 404}),
     "audit": ("/staff/{broker}/audit/", "get", {"anonymous": LOGIN, "portal": 403, "user": 403, "admin": 200, "other_admin": 404}),
     "inbox": ("/staff/inbox/", "get", {"anonymous": LOGIN, "portal": 403, "user": 200, "admin": 200, "other_admin": 200}),
     "process": ("/staff/inbox/{process}/", "get", {"anonymous": LOGIN, "portal": 403, "user": 200, "admin": 200, "other_admin": 404}),
@@ -75,6 +91,12 @@ def world(api, broker, other_broker, settings, tmp_path) -> dict[str, Any]:
         "grant": grant.pk,
         "process": process.pk,
         "attachment": Attachment.objects.get().pk,
+        "tariff": TariffAccount.objects.create(
+            broker=broker, external_id="T-1", name="Rechner", url="https://r.example/"
+        ).pk,
+        "staff": StaffMember.objects.get(broker=broker, email="sachbearbeiter@muster-makler.example").pk,
+        "line": Line.objects.get(broker=broker, code="KFZ").pk,
+        "token": create_token(broker=broker, name="AMS")[0].pk,
     }
     return {"clients": clients, "values": values}
 

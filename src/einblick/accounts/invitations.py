@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from einblick.accounts import mail
 from einblick.accounts.models import Invitation, User
+from einblick.accounts.roles import LOGIN_ROLES
 from einblick.audit.services import log_action
+from einblick.brokers.models import StaffMember
 from einblick.grants.models import GrantMember, MemberState
 
 TOKEN_BYTES = 32
@@ -52,6 +54,39 @@ def send_invitation(*, member: GrantMember) -> None:
     )
 
 
+def send_staff_invitation(*, staff: StaffMember) -> None:
+    """A new link for a staff member without an account (tab Mitarbeiter), replacing any earlier one,
+    mailed after commit. With the link they choose a password; the office then asks for a second
+    factor."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    Invitation.objects.filter(staff=staff).delete()
+    Invitation.objects.create(
+        staff=staff,
+        token_hash=_hash(token),
+        expires_at=timezone.now() + timedelta(days=settings.EINBLICK_INVITATION_DAYS),
+    )
+    mail.send_after_commit(
+        mail.render(
+            "staff_invitation",
+            to=staff.email,
+            broker=staff.broker,
+            context={"url": invitation_url(token), "days": settings.EINBLICK_INVITATION_DAYS},
+        )
+    )
+
+
+def send_staff_notice(*, staff: StaffMember) -> None:
+    """A known e-mail became staff: tell them the office is open to them."""
+    mail.send_after_commit(
+        mail.render(
+            "staff_notice",
+            to=staff.email,
+            broker=staff.broker,
+            context={"url": settings.BASE_URL + reverse("account_login")},
+        )
+    )
+
+
 def send_access_notice(*, member: GrantMember) -> None:
     """A known e-mail was added to a grant: tell them there is something new to see."""
     broker = member.grant.broker
@@ -70,18 +105,22 @@ def find_invitation(token: str) -> Invitation | None:
     if not token or len(token) > 128:
         return None
     invitation = (
-        Invitation.objects.select_related("member__grant__broker").filter(token_hash=_hash(token)).first()
+        Invitation.objects.select_related("member__grant__broker", "staff__broker")
+        .filter(token_hash=_hash(token))
+        .first()
     )
     if invitation is None or invitation.expires_at <= timezone.now():
         return None
-    if invitation.member.state != MemberState.INVITED:
+    if invitation.member is not None and invitation.member.state != MemberState.INVITED:
         return None
+    if invitation.staff is not None and invitation.staff.role not in LOGIN_ROLES:
+        return None  # the role was taken away after the link was sent
     return invitation
 
 
 def check_password_for(invitation: Invitation, password: str) -> None:
     """Django's validators with the broker's name as a context word (raises ValidationError)."""
-    validate_password(password, user=User(email=invitation.member.email))
+    validate_password(password, user=User(email=invitation.email))
 
 
 @transaction.atomic
@@ -97,7 +136,7 @@ def accept_invitation(*, token: str, password: str, ip: str | None) -> User | No
     # Lock the row: of two parallel requests with the same link only one goes on.
     if not Invitation.objects.select_for_update().filter(pk=invitation.pk).exists():
         return None
-    email = invitation.member.email
+    email = invitation.email
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         check_password_for(invitation, password)
@@ -107,6 +146,16 @@ def accept_invitation(*, token: str, password: str, ip: str | None) -> User | No
         except IntegrityError:  # another invitation of the same address was accepted this moment
             return None
     _mark_email_verified(user)
+    if invitation.staff is not None:
+        invitation.delete()
+        log_action(
+            broker=invitation.staff.broker,
+            actor=user,
+            action="account.invitation_accepted",
+            object_type="staff",
+            object_id=invitation.staff.external_id,
+            ip=ip,
+        )
     now = timezone.now()
     members = list(
         GrantMember.objects.select_related("grant__broker").filter(email=email, state=MemberState.INVITED)

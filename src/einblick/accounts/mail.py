@@ -1,6 +1,6 @@
 """Our own e-mails: a plain-text and an HTML part from templates, German by default, sent after commit.
 
-The broker's name is the sender name. Mails say that something is there and link to it; they never
+The broker's sender name (Erscheinungsbild; its name when empty) is the sender name. Mails say that something is there and link to it; they never
 carry personal insurance data."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def sender(broker: Broker | None) -> str:
     address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "portal@localhost"
     if broker is None:
         return settings.DEFAULT_FROM_EMAIL
-    return formataddr((re.sub(r"\s+", " ", broker.name).strip(), address))
+    return formataddr((re.sub(r"\s+", " ", broker.mail_sender_name or broker.name).strip(), address))
 
 
 def render(

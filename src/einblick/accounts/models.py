@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from einblick.brokers.models import Broker
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -49,7 +51,13 @@ class Invitation(models.Model):
     invitation for the same member replaces the old one, using it deletes it, and removing the
     member (or deleting the grant) deletes it with the membership."""
 
-    member = models.OneToOneField("grants.GrantMember", on_delete=models.CASCADE, related_name="invitation")
+    member = models.OneToOneField(
+        "grants.GrantMember", on_delete=models.CASCADE, related_name="invitation", null=True, blank=True
+    )
+    # Or: the link of a new staff member (tab Mitarbeiter), who chooses a password with it.
+    staff = models.OneToOneField(
+        "brokers.StaffMember", on_delete=models.CASCADE, related_name="invitation", null=True, blank=True
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -57,6 +65,21 @@ class Invitation(models.Model):
     class Meta:
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(member__isnull=True, staff__isnull=False)
+                | models.Q(member__isnull=False, staff__isnull=True),
+                name="invitation_member_or_staff",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"invitation {self.pk}"
+
+    @property
+    def email(self) -> str:
+        return self.member.email if self.member else self.staff.email  # type: ignore[union-attr]
+
+    @property
+    def broker(self) -> Broker:
+        return self.member.grant.broker if self.member else self.staff.broker  # type: ignore[union-attr]

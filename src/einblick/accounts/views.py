@@ -62,7 +62,7 @@ def invitation(request: HttpRequest) -> HttpResponse:
     found = invitations.find_invitation(token)
     if found is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
-    if User.objects.filter(email__iexact=found.member.email).exists():
+    if User.objects.filter(email__iexact=found.email).exists():
         # An account was made for this address meanwhile: the link only activates the membership.
         invitations.accept_invitation(token=token, password="", ip=client_ip(request))
         request.session.pop(INVITATION_SESSION_KEY, None)
@@ -90,7 +90,7 @@ def invitation(request: HttpRequest) -> HttpResponse:
                 login(request, user, backend=BACKEND)  # a new session id
                 messages.success(request, _("Welcome! Your password is set."))
                 return redirect("home")
-    context = {"form": form, "email": found.member.email, "broker": found.member.grant.broker}
+    context = {"form": form, "email": found.email, "broker": found.broker}
     return render(request, "accounts/invitation.html", context, status=400 if form.errors else 200)
 
 

@@ -35,6 +35,8 @@ class Broker(models.Model):
     accent_color = models.CharField(
         _("accent colour"), max_length=7, blank=True, validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$")]
     )
+    # The sender name of the portal's e-mails; empty: the broker's name.
+    mail_sender_name = models.CharField(_("e-mail sender name"), max_length=100, blank=True)
     portal_mfa_required = models.BooleanField(
         _("second factor required for portal users"),
         default=False,

@@ -1,0 +1,185 @@
+"""Writes of the office's settings tabs (issue 7): tariff accounts, staff, lines, appearance.
+
+Tariff accounts, staff and lines are also the AMS's objects (api-v1.md): the office writes them through
+the same import path as a PUT (portfolio.importing.put_object/delete_object), so one judge decides, the
+import's fingerprints stay right and what the grants show is announced as changed. Objects the office
+creates get an external id of their own (`web-` and 8 hex digits) that the AMS may adopt."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from einblick.accounts import invitations
+from einblick.accounts.models import Invitation, User
+from einblick.audit.services import Actor, log_action
+from einblick.brokers.models import Broker, StaffMember, StaffRole, TariffAccount
+from einblick.brokers.services import data_changed
+from einblick.errors import Conflict, FieldError, Invalid
+from einblick.portfolio.importing import delete_object, put_object
+from einblick.portfolio.models import Line
+
+LOGIN_ROLES = (StaffRole.ADMIN, StaffRole.USER)
+
+
+def new_external_id(model: type[StaffMember] | type[TariffAccount], broker: Broker) -> str:
+    while True:
+        candidate = f"web-{secrets.token_hex(4)}"
+        if not model.objects.filter(broker=broker, external_id=candidate).exists():
+            return candidate
+
+
+# Tarifrechner
+
+
+def save_tariff_account(
+    *, broker: Broker, actor: Actor, name: str, url: str, account: TariffAccount | None = None
+) -> TariffAccount:
+    external_id = account.external_id if account else new_external_id(TariffAccount, broker)
+    put_object(
+        broker=broker, actor=actor, section="tariff_accounts", external_id=external_id,
+        data={"name": name, "url": url},
+    )  # fmt: skip
+    return TariffAccount.objects.get(broker=broker, external_id=external_id)
+
+
+def delete_tariff_account(*, account: TariffAccount, actor: Actor) -> None:
+    """Grants that used it lose their calculator: offer creation falls back to the request form."""
+    delete_object(
+        broker=account.broker, actor=actor, section="tariff_accounts", external_id=account.external_id
+    )
+
+
+# Sparten
+
+
+def edit_line(*, line: Line, actor: Actor, label: str, group: str) -> None:
+    """Label and dashboard group; the code and the GDV code stay as the catalogue has them."""
+    put_object(
+        broker=line.broker, actor=actor, section="lines", external_id=line.code,
+        data={"label": label, "group": group, "gdv": line.gdv},
+    )  # fmt: skip
+
+
+# Mitarbeiter
+
+
+def _tell(staff: StaffMember, actor: Actor) -> None:
+    """A staff member with a login role: a link to choose a password, or (with an account already) a
+    notice that the office is open to them."""
+    if User.objects.filter(email__iexact=staff.email).exists():
+        invitations.send_staff_notice(staff=staff)
+        log_action(broker=staff.broker, actor=actor, action="staff.notified", object_type="staff",
+                   object_id=staff.external_id, data={"email": staff.email})  # fmt: skip
+    else:
+        invitations.send_staff_invitation(staff=staff)
+        log_action(broker=staff.broker, actor=actor, action="staff.invitation_sent", object_type="staff",
+                   object_id=staff.external_id, data={"email": staff.email})  # fmt: skip
+
+
+@transaction.atomic
+def add_staff(
+    *, broker: Broker, actor: Actor, name: str, email: str, role: str, phone: str = ""
+) -> StaffMember:
+    """A new staff member; with role admin or user they are invited by e-mail."""
+    email = email.strip().lower()
+    if StaffMember.objects.filter(broker=broker, email__iexact=email).exists():
+        raise Conflict(
+            "This address is staff already.",
+            [FieldError(("email",), _("This address is a staff member already."))],
+        )
+    external_id = new_external_id(StaffMember, broker)
+    put_object(
+        broker=broker, actor=actor, section="staff", external_id=external_id,
+        data={"name": name, "email": email, "phone": phone, "role": role},
+    )  # fmt: skip
+    staff = StaffMember.objects.select_related("broker").get(broker=broker, external_id=external_id)
+    if staff.role in LOGIN_ROLES:
+        _tell(staff, actor)
+    return staff
+
+
+def _keep_an_admin(staff: StaffMember, new_role: str | None) -> None:
+    """The broker always keeps an administrator who can log in: the last one can neither remove
+    themselves nor give up the role. Called with the broker's admin rows locked."""
+    if staff.role != StaffRole.ADMIN or new_role == StaffRole.ADMIN:
+        return
+    admins = list(
+        StaffMember.objects.select_for_update()
+        .filter(broker_id=staff.broker_id, role=StaffRole.ADMIN)
+        .values_list("pk", flat=True)
+    )
+    if not [pk for pk in admins if pk != staff.pk]:
+        raise Conflict(
+            "The last administrator cannot be removed.",
+            [
+                FieldError(
+                    ("role",), _("The broker needs an administrator: make someone else administrator first.")
+                )
+            ],
+        )
+
+
+@transaction.atomic
+def change_staff(*, staff: StaffMember, actor: Actor, name: str, phone: str, role: str) -> None:
+    _keep_an_admin(staff, role)
+    was = staff.role
+    put_object(
+        broker=staff.broker, actor=actor, section="staff", external_id=staff.external_id,
+        data={"name": name, "email": staff.email, "phone": phone, "role": role},
+    )  # fmt: skip
+    if role != was:
+        log_action(broker=staff.broker, actor=actor, action="staff.role_changed", object_type="staff",
+                   object_id=staff.external_id, data={"from": was, "to": role})  # fmt: skip
+        staff.refresh_from_db()
+        if was not in LOGIN_ROLES and role in LOGIN_ROLES:
+            _tell(staff, actor)
+        elif role not in LOGIN_ROLES:
+            Invitation.objects.filter(staff=staff).delete()
+
+
+@transaction.atomic
+def remove_staff(*, staff: StaffMember, actor: Actor) -> None:
+    """Grants whose clerk they were keep no clerk; their processes stay."""
+    _keep_an_admin(staff, None)
+    delete_object(broker=staff.broker, actor=actor, section="staff", external_id=staff.external_id)
+
+
+@transaction.atomic
+def resend_staff_invitation(*, staff: StaffMember, actor: Actor) -> None:
+    if staff.role not in LOGIN_ROLES:
+        raise Conflict(
+            "This staff member has no login.", [FieldError(("role",), _("This role has no login."))]
+        )
+    _tell(staff, actor)
+
+
+# Erscheinungsbild
+
+
+@transaction.atomic
+def update_appearance(
+    *, broker: Broker, actor: Actor, name: str, mail_sender_name: str, brand_color: str, accent_color: str
+) -> None:
+    before = {f: getattr(broker, f) for f in ("name", "mail_sender_name", "brand_color", "accent_color")}
+    broker.name = " ".join(name.split())
+    broker.mail_sender_name = " ".join(mail_sender_name.split())
+    broker.brand_color, broker.accent_color = brand_color.lower(), accent_color.lower()
+    try:
+        broker.full_clean(exclude=["slug", "webhook_url"])
+    except ValidationError as exc:
+        errors = [FieldError((field,), " ".join(messages)) for field, messages in exc.message_dict.items()]
+        raise Invalid("The appearance is invalid.", errors) from None
+    after = {f: getattr(broker, f) for f in before}
+    if after == before:
+        return
+    broker.save(update_fields=list(before))
+    # The broker's name is on cached pages (the frame is not cached, but the coverage texts may be).
+    data_changed(broker.pk)
+    log_action(
+        broker=broker, actor=actor, action="broker.appearance_changed",
+        data={f: after[f] for f in after if after[f] != before[f]},
+    )  # fmt: skip

@@ -1,0 +1,116 @@
+"""The forms of the settings tabs: German messages for what a form can judge itself; everything else is
+judged by the services, whose refusals `refuse` puts next to the field they name."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from einblick.brokers.models import StaffRole
+from einblick.errors import DomainError
+from einblick.portfolio.models import LineGroup
+
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def refuse(form: forms.Form, exc: DomainError, fields: dict[str, str] | None = None) -> None:
+    """A service's refusal as form errors: by the field it names (renamed by `fields`), else above the
+    form."""
+    for error in exc.errors or []:
+        name = str(error.loc[0]) if error.loc else ""
+        name = (fields or {}).get(name, name)
+        form.add_error(name if name in form.fields else None, error.msg)
+    if not exc.errors:
+        form.add_error(None, exc.message)
+
+
+class TariffAccountForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    url = forms.URLField(
+        label=_("URL template"),
+        max_length=2000,
+        assume_scheme="https",
+        help_text=_(
+            "The calculator's address. {account} is replaced by the account, {line} by the line's code."
+        ),
+    )
+
+    def clean_url(self) -> str:
+        url: str = self.cleaned_data["url"]
+        unknown = set(PLACEHOLDER.findall(url)) - {"account", "line"}
+        if unknown:
+            raise ValidationError(_("Only {account} and {line} can be replaced."))
+        if not url.startswith(("https://", "http://")):
+            raise ValidationError(_("Enter an http or https address."))
+        return url
+
+
+class StaffForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    phone = forms.CharField(label=_("Phone"), max_length=64, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=StaffRole.choices, initial=StaffRole.USER)
+
+
+class StaffEditForm(StaffForm):
+    email = None  # type: ignore[assignment]  # the address is who they are: it is not changed here
+
+
+class LineForm(forms.Form):
+    label = forms.CharField(label=_("Label"), max_length=200)
+    group = forms.ChoiceField(label=_("Group"), choices=LineGroup.choices)
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    read_only = forms.BooleanField(label=_("Read-only"), required=False)
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(label=_("Webhook URL"), max_length=500, required=False, assume_scheme="https")
+
+    def clean_url(self) -> str:
+        url: str = self.cleaned_data["url"]
+        if url and not url.startswith(("https://", "http://")):
+            raise ValidationError(_("Enter an http or https address."))
+        return url
+
+
+class AppearanceForm(forms.Form):
+    name = forms.CharField(label=_("Broker name"), max_length=200)
+    mail_sender_name = forms.CharField(
+        label=_("E-mail sender name"),
+        max_length=100,
+        required=False,
+        help_text=_("Shown as the sender of the portal's e-mails; empty: the broker name."),
+    )
+    brand_color = forms.CharField(
+        label=_("Main colour"), max_length=7, widget=forms.TextInput(attrs={"type": "color"})
+    )
+    accent_color = forms.CharField(
+        label=_("Accent colour"), max_length=7, widget=forms.TextInput(attrs={"type": "color"})
+    )
+
+    def _colour(self, name: str) -> str:
+        value: str = self.cleaned_data[name]
+        if not COLOUR.fullmatch(value):
+            raise ValidationError(_("Enter a colour as #rrggbb."))
+        return value.lower()
+
+    def clean_brand_color(self) -> str:
+        return self._colour("brand_color")
+
+    def clean_accent_color(self) -> str:
+        return self._colour("accent_color")
+
+
+class LogoForm(forms.Form):
+    logo = forms.FileField(
+        label=_("Logo"),
+        help_text=_("PNG or JPEG, at most 512 KB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
