@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from einblick.brokers.models import Broker, StaffMember, TariffAccount
-from einblick.portfolio.models import Contract, Customer
+from einblick.portfolio.models import Contract, ContractStatus, Customer
 
 # The eleven status options of automatic sharing (visibility.md §1).
 STATUS_OPTIONS = (
@@ -25,6 +25,17 @@ STATUS_OPTIONS = (
     "POLICE",
     "EIGEN",
 )
+
+
+def status_meanings() -> list[tuple[str, str]]:
+    """The options with what each matches (visibility.md §1), for the grant editor."""
+
+    special = {
+        "ANTRAG": _("Own contract with an application date"),
+        "POLICE": _("Own contract with a document date"),
+        "EIGEN": _("Own contract without those dates, or an offer with an offer date"),
+    }
+    return [(o, str(special.get(o) or ContractStatus(o).label)) for o in STATUS_OPTIONS]
 
 
 def new_grant_id() -> str:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from einblick.brokers.models import Broker, StaffMember, StaffRole, TariffAccount
 from einblick.errors import DomainError
 from einblick.grants import visibility
-from einblick.grants.models import STATUS_OPTIONS, Grant, GrantView
+from einblick.grants.models import STATUS_OPTIONS, Grant, GrantView, status_meanings
 from einblick.grants.payloads import GrantIn
 from einblick.grants.services import (
     add_member,
@@ -164,15 +164,18 @@ def _context(request: HttpRequest, broker: Broker, grant: Grant, **extra: Any) -
     q = request.GET.get("cq", "").replace("\x00", "").strip()[:100]
     found: list[Customer] = []
     if q:
+        match = Q()
+        for word in q.split()[:5]:  # "Klara Muster": every word in one of the fields
+            match &= (
+                Q(last_name__icontains=word)
+                | Q(first_name__icontains=word)
+                | Q(company_name__icontains=word)
+                | Q(external_id__iexact=word)
+                | Q(emails__icontains=word)
+            )
         found = list(
             Customer.objects.filter(broker=broker)
-            .filter(
-                Q(last_name__icontains=q)
-                | Q(first_name__icontains=q)
-                | Q(company_name__icontains=q)
-                | Q(external_id__iexact=q)
-                | Q(emails__icontains=q)
-            )
+            .filter(match)
             .exclude(pk__in=[c.pk for c in customers])
             .order_by("last_name", "company_name", "pk")[:SEARCH_LIMIT]
         )
@@ -192,7 +195,7 @@ def _context(request: HttpRequest, broker: Broker, grant: Grant, **extra: Any) -
         "customers": customers,
         "cq": q,
         "found": found,
-        "status_options": STATUS_OPTIONS,
+        "status_options": status_meanings(),
         "lines": Line.objects.filter(broker=broker).order_by("label", "code"),
         "contracts": [(c, c.pk in picks) for c in contracts],
         "members": list(grant.members.order_by("email")),
