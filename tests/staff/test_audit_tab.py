@@ -43,3 +43,32 @@ def test_the_log_filters_and_keeps_to_its_broker(api, broker, other_broker, othe
         admin.get(url, {"to": (timezone.localdate() - timedelta(days=30)).isoformat()})
     )
     assert admin.get(url, {"from": "2026-13-45", "action": "<script>", "actor": "\x00"}).status_code == 200
+
+
+def test_older_entries_are_paged_and_keep_the_filter(broker, monkeypatch):
+    from einblick.staff import audit
+
+    monkeypatch.setattr(audit, "PAGE", 3)
+    admin = staff_client(broker, ADMIN)
+    marks = [f"x{n}" for n in range(7)]
+    for mark in marks:
+        log_action(broker=broker, actor=None, action="broker.logo_set", object_type="n", object_id=mark)
+    url = f"/staff/{broker.pk}/audit/"
+    seen: list[str] = []
+    query = {"action": "broker.logo_set"}
+    for _ in range(3):
+        page = text(admin.get(url, query))
+        body = page.split("<tbody>")[1].split("</tbody>")[0]
+        seen += [
+            name for _, name in sorted((body.index(f"n {m}</td>"), m) for m in marks if f"n {m}</td>" in body)
+        ]
+        link = (
+            page.split('rel="next"')[0].rsplit('href="?', 1)[-1].split('"')[0] if 'rel="next"' in page else ""
+        )
+        if not link:
+            break
+        assert "action=broker.logo_set" in link
+        query = dict(pair.split("=") for pair in link.replace("&amp;", "&").split("&"))
+    assert seen == ["x6", "x5", "x4", "x3", "x2", "x1", "x0"]  # newest first, each once
+    assert admin.get(url, {"before": "9" * 40}).status_code == 200
+    assert admin.get(url, {"before": "-1"}).status_code == 200

@@ -1,5 +1,6 @@
-"""Settings, tab Protokoll (issue 7): the broker's audit log, newest first, filterable by actor, action
-and date; previews, invitations, grant changes, token use and logins are there (audit.services)."""
+"""Settings, tab Protokoll (issue 7): the broker's audit log, newest first (by id: entries are only ever
+appended), filterable by actor, action and date, PAGE entries a page with a link to the older ones;
+previews, invitations, grant changes, token use and logins are there (audit.services)."""
 
 from __future__ import annotations
 
@@ -41,9 +42,19 @@ def audit_log(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResp
         rows = rows.filter(created_at__gte=since)
     if until:
         rows = rows.filter(created_at__lt=until + timedelta(days=1))
+    before = request.GET.get("before", "")
+    if before.isascii() and before.isdigit() and len(before) < 19:
+        rows = rows.filter(pk__lt=int(before))  # the next page: entries older than the last one shown
+    entries = list(rows.order_by("-id")[: PAGE + 1])
+    more = len(entries) > PAGE
+    entries = entries[:PAGE]
+    older = request.GET.copy()
+    if more:
+        older["before"] = str(entries[-1].pk)
     context = {
         "broker": broker,
-        "entries": list(rows.order_by("-created_at", "-id")[:PAGE]),
+        "entries": entries,
+        "older": older.urlencode() if more else "",
         "actions": actions,
         "chosen": {
             "actor": actor,
@@ -51,6 +62,5 @@ def audit_log(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResp
             "from": request.GET.get("from", "")[:10],
             "to": request.GET.get("to", "")[:10],
         },
-        "page_size": PAGE,
     }
     return render(request, "staff/audit.html", context)
