@@ -50,6 +50,10 @@ def test_name_sender_and_colours_are_saved_and_used_by_portal_and_mail(broker, a
     css = client.get(f"/portal/brand/{broker.pk}.css").content.decode()
     assert "--brand: #0f766e" in css and "--accent: #b45309" in css
     assert mail.sender(saved).startswith("Ihr Muster-Team <")
+    message = mail.render(
+        "access_notice", to="klara@example.org", broker=saved, context={"url": "https://x/"}
+    )
+    assert "background: #0f766e; color: #ffffff;" in message.alternatives[0].content
     # Without a sender name the broker's name is the sender.
     admin.post(f"/staff/{broker.pk}/appearance/", GOOD | {"mail_sender_name": ""})
     assert mail.sender(Broker.objects.get(pk=broker.pk)).startswith("Muster & Partner Makler <")

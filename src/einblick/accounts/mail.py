@@ -16,6 +16,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from einblick.brokers.colours import DEFAULT_BRAND, ink_on
 from einblick.brokers.models import Broker
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,14 @@ def render(
     template: str, *, to: str, context: dict[str, Any], broker: Broker | None
 ) -> EmailMultiAlternatives:
     """Render emails/<template>_subject.txt, _message.txt and _message.html into one message."""
-    context = {"base_url": settings.BASE_URL, "broker": broker, **context}
+    brand = (broker.brand_color if broker else "") or DEFAULT_BRAND
+    context = {
+        "base_url": settings.BASE_URL,
+        "broker": broker,
+        "brand_color": brand,
+        "brand_ink": ink_on(brand),
+        **context,
+    }
     with translation.override(settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
         text = render_to_string(f"emails/{template}_message.txt", context).strip() + "\n"

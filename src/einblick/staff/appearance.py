@@ -9,11 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from einblick.brokers.colours import DEFAULT_BRAND
 from einblick.brokers.logo import MAX_BYTES, remove_logo, set_logo
 from einblick.brokers.models import Broker, StaffMember
 from einblick.brokers.office import update_appearance
 from einblick.errors import DomainError
-from einblick.portal.branding import DEFAULT_BRAND
 from einblick.staff.access import settings_view
 from einblick.staff.forms import AppearanceForm, LogoForm, refuse
 
