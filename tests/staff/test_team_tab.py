@@ -10,7 +10,7 @@ from django.test import Client
 
 from einblick.accounts.models import Invitation, User
 from einblick.audit.models import AuditEntry
-from einblick.brokers.models import StaffMember, StaffRole
+from einblick.brokers.models import Broker, StaffMember, StaffRole
 from tests.accounts.conftest import PASSWORD, link_in, log_in, text_of
 from tests.portal.conftest import account, load, make_grant, person, staff_client, text
 
@@ -207,3 +207,85 @@ def test_a_staff_user_cannot_change_staff(broker, admin):
     )
     assert user.post(f"/staff/{broker.pk}/staff/{target.pk}/delete/").status_code == 403
     assert StaffMember.objects.count() == before and me(broker).role == "admin"
+
+
+@MAILS
+def test_a_link_dies_when_the_ams_changes_the_address(api, broker, admin, smtp):
+    """Otherwise whoever received the link could make an account for somebody else's address."""
+    add(admin, broker, name="Tippfehler", email="tippfehler@muster-makler.example", role="user")
+    staff = StaffMember.objects.get(email="tippfehler@muster-makler.example")
+    path = link_in(smtp.wait(1)[0])
+    body = {"name": "Tippfehler", "email": "richtig@muster-makler.example", "role": "user"}
+    assert api.put(f"/staff/{staff.external_id}", body).status_code == 200
+    browser = Client()
+    browser.get(path)
+    assert browser.get("/accounts/invitation/").status_code == 404
+    done = browser.post("/accounts/invitation/", {"password1": PASSWORD, "password2": PASSWORD})
+    assert done.status_code == 404
+    assert not User.objects.filter(
+        email__in=["richtig@muster-makler.example", "tippfehler@muster-makler.example"]
+    ).exists()
+    # A new link goes to the new address and works.
+    assert admin.post(f"/staff/{broker.pk}/staff/{staff.pk}/", {"action": "invite"}).status_code == 302
+    fresh = smtp.wait(2)[1]
+    assert fresh["To"] == "richtig@muster-makler.example"
+    new = Client()
+    new.get(link_in(fresh))
+    assert new.get("/accounts/invitation/").status_code == 200
+
+
+def test_losing_the_login_role_ends_the_clerk_duty(api, broker, admin):
+    load(api, customers={"K-1": person("Muster", "Klara")})
+    staff_client(broker, "clerk@muster-makler.example", role="user")
+    clerk = StaffMember.objects.get(email="clerk@muster-makler.example")
+    grant = make_grant(api, "Familie", ["K-1"], clerk=clerk.external_id, show_clerk=True)
+    version = Broker.objects.get(pk=broker.pk).data_version
+    url = f"/staff/{broker.pk}/staff/{clerk.pk}/"
+    assert admin.post(url, {"name": clerk.name, "phone": "", "role": "none"}).status_code == 302
+    grant.refresh_from_db()
+    assert grant.clerk is None
+    assert Broker.objects.get(pk=broker.pk).data_version != version
+    entry = AuditEntry.objects.get(broker=broker, action="staff.clerk_removed")
+    assert entry.data == {"grants": [grant.pk]}
+    # The grant can be edited again at once (a clerk without a login would be refused).
+    editor = admin.post(
+        f"/staff/{broker.pk}/grants/{grant.pk}/", {"area": "actions", "view": "private", "messages": "on"}
+    )
+    assert editor.status_code == 302
+
+
+def test_only_an_admin_who_can_log_in_counts_as_the_other_admin(broker, admin):
+    """An admin row nobody can log in with (never accepted the link) does not let the last real admin go."""
+    StaffMember.objects.create(
+        broker=broker, external_id="A-2", name="Nie da", email="nie@muster-makler.example", role="admin"
+    )
+    mine = me(broker)
+    response = admin.post(
+        f"/staff/{broker.pk}/staff/{mine.pk}/", {"name": "Sina Staff", "phone": "", "role": "user"}
+    )
+    assert response.status_code == 422
+    assert me(broker).role == StaffRole.ADMIN
+
+
+def test_an_admin_who_steps_down_lands_in_the_office(broker, admin):
+    staff_client(broker, "zweite@muster-makler.example", role="admin")
+    mine = me(broker)
+    response = admin.post(
+        f"/staff/{broker.pk}/staff/{mine.pk}/", {"name": "Sina Staff", "phone": "", "role": "user"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/staff/"
+    assert admin.get("/staff/").status_code == 200
+    assert admin.get(f"/staff/{broker.pk}/staff/").status_code == 403
+
+
+def test_a_clerk_whose_login_the_ams_took_away_does_not_block_the_editor(api, broker, admin):
+    load(api, customers={"K-1": person("Muster", "Klara")})
+    staff_client(broker, "clerk@muster-makler.example", role="user")
+    clerk = StaffMember.objects.get(email="clerk@muster-makler.example")
+    grant = make_grant(api, "Familie", ["K-1"], clerk=clerk.external_id)
+    body = {"name": clerk.name, "email": clerk.email, "role": "none"}
+    assert api.put(f"/staff/{clerk.external_id}", body).status_code == 200
+    response = admin.post(f"/staff/{broker.pk}/grants/{grant.pk}/", {"area": "sharing", "claims": "on"})
+    assert response.status_code == 302
+    grant.refresh_from_db()
+    assert grant.claims and grant.clerk is None

@@ -62,6 +62,7 @@ def send_staff_invitation(*, staff: StaffMember) -> None:
     Invitation.objects.filter(staff=staff).delete()
     Invitation.objects.create(
         staff=staff,
+        sent_to=staff.email,
         token_hash=_hash(token),
         expires_at=timezone.now() + timedelta(days=settings.EINBLICK_INVITATION_DAYS),
     )
@@ -113,8 +114,11 @@ def find_invitation(token: str) -> Invitation | None:
         return None
     if invitation.member is not None and invitation.member.state != MemberState.INVITED:
         return None
-    if invitation.staff is not None and invitation.staff.role not in LOGIN_ROLES:
-        return None  # the role was taken away after the link was sent
+    if invitation.staff is not None and (
+        invitation.staff.role not in LOGIN_ROLES  # the role was taken away after the link was sent
+        or invitation.sent_to.lower() != invitation.staff.email.lower()  # the address was changed
+    ):
+        return None
     return invitation
 
 

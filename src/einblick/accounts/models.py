@@ -58,6 +58,9 @@ class Invitation(models.Model):
     staff = models.OneToOneField(
         "brokers.StaffMember", on_delete=models.CASCADE, related_name="invitation", null=True, blank=True
     )
+    # The address the link was mailed to: a staff link dies when the staff member's address changes
+    # (the AMS may change it), so that it never makes an account for somebody else's address.
+    sent_to = models.EmailField(max_length=254, blank=True)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()

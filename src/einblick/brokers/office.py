@@ -11,6 +11,8 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from einblick.accounts import invitations
@@ -19,6 +21,7 @@ from einblick.audit.services import Actor, log_action
 from einblick.brokers.models import Broker, StaffMember, StaffRole, TariffAccount
 from einblick.brokers.services import data_changed
 from einblick.errors import Conflict, FieldError, Invalid
+from einblick.grants.models import Grant
 from einblick.portfolio.importing import delete_object, put_object
 from einblick.portfolio.models import Line
 
@@ -102,17 +105,29 @@ def add_staff(
     return staff
 
 
+def _locked(staff: StaffMember) -> StaffMember:
+    """Lock the broker's row, so that the office's staff changes of one broker happen one after the
+    other, and read the staff member afresh under that lock (the caller's copy may be old)."""
+    Broker.objects.select_for_update().filter(pk=staff.broker_id).exists()
+    fresh = StaffMember.objects.select_related("broker").filter(pk=staff.pk).first()
+    if fresh is None:
+        raise Conflict(
+            "The staff member was removed meanwhile.", [FieldError(("role",), _("Removed meanwhile."))]
+        )
+    return fresh
+
+
 def _keep_an_admin(staff: StaffMember, new_role: str | None) -> None:
-    """The broker always keeps an administrator who can log in: the last one can neither remove
-    themselves nor give up the role. Called with the broker's admin rows locked."""
+    """The broker always keeps an administrator who can log in (an account exists for the address):
+    the last one can neither remove themselves nor give up the role. Called under _locked."""
     if staff.role != StaffRole.ADMIN or new_role == StaffRole.ADMIN:
         return
-    admins = list(
-        StaffMember.objects.select_for_update()
-        .filter(broker_id=staff.broker_id, role=StaffRole.ADMIN)
-        .values_list("pk", flat=True)
+    others = (
+        StaffMember.objects.filter(broker_id=staff.broker_id, role=StaffRole.ADMIN)
+        .exclude(pk=staff.pk)
+        .filter(Exists(User.objects.filter(email__iexact=OuterRef("email"))))
     )
-    if not [pk for pk in admins if pk != staff.pk]:
+    if not others.exists():
         raise Conflict(
             "The last administrator cannot be removed.",
             [
@@ -125,31 +140,42 @@ def _keep_an_admin(staff: StaffMember, new_role: str | None) -> None:
 
 @transaction.atomic
 def change_staff(*, staff: StaffMember, actor: Actor, name: str, phone: str, role: str) -> None:
+    """Name, phone and role. Losing the login role ends an open invitation and the clerk duty: the
+    grants they were clerk of have none (a clerk must be able to log in)."""
+    staff = _locked(staff)
     _keep_an_admin(staff, role)
     was = staff.role
     put_object(
         broker=staff.broker, actor=actor, section="staff", external_id=staff.external_id,
         data={"name": name, "email": staff.email, "phone": phone, "role": role},
     )  # fmt: skip
-    if role != was:
-        log_action(broker=staff.broker, actor=actor, action="staff.role_changed", object_type="staff",
-                   object_id=staff.external_id, data={"from": was, "to": role})  # fmt: skip
-        staff.refresh_from_db()
-        if was not in LOGIN_ROLES and role in LOGIN_ROLES:
-            _tell(staff, actor)
-        elif role not in LOGIN_ROLES:
-            Invitation.objects.filter(staff=staff).delete()
+    if role == was:
+        return
+    log_action(broker=staff.broker, actor=actor, action="staff.role_changed", object_type="staff",
+               object_id=staff.external_id, data={"from": was, "to": role})  # fmt: skip
+    if was not in LOGIN_ROLES and role in LOGIN_ROLES:
+        _tell(staff, actor)
+    elif role not in LOGIN_ROLES:
+        Invitation.objects.filter(staff=staff).delete()
+        grants = list(Grant.objects.filter(clerk=staff).values_list("pk", flat=True))
+        if grants:
+            Grant.objects.filter(pk__in=grants).update(clerk=None, updated_at=timezone.now())
+            data_changed(staff.broker_id)
+            log_action(broker=staff.broker, actor=actor, action="staff.clerk_removed", object_type="staff",
+                       object_id=staff.external_id, data={"grants": grants})  # fmt: skip
 
 
 @transaction.atomic
 def remove_staff(*, staff: StaffMember, actor: Actor) -> None:
     """Grants whose clerk they were keep no clerk; their processes stay."""
+    staff = _locked(staff)
     _keep_an_admin(staff, None)
     delete_object(broker=staff.broker, actor=actor, section="staff", external_id=staff.external_id)
 
 
 @transaction.atomic
 def resend_staff_invitation(*, staff: StaffMember, actor: Actor) -> None:
+    staff = _locked(staff)
     if staff.role not in LOGIN_ROLES:
         raise Conflict(
             "This staff member has no login.", [FieldError(("role",), _("This role has no login."))]

@@ -41,6 +41,9 @@ SEARCH_LIMIT = 20
 def _save(grant: Grant, request: HttpRequest, change: dict[str, Any]) -> list[str]:
     """Apply a change of one area through replace_grant; the refusals as messages."""
     payload = as_payload(grant)
+    if grant.clerk is not None and grant.clerk.role not in (StaffRole.ADMIN, StaffRole.USER):
+        # The AMS took the clerk's login away; the editor shows no clerk, and saves none.
+        payload["actions"]["clerk"] = None
     for key, value in change.items():
         if isinstance(value, dict):
             payload[key] = {**payload[key], **value}

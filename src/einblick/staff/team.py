@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from einblick.accounts.models import Invitation, User
-from einblick.brokers.models import Broker, StaffMember
+from einblick.brokers.models import Broker, StaffMember, StaffRole
 from einblick.brokers.office import add_staff, change_staff, remove_staff, resend_staff_invitation
 from einblick.errors import DomainError
 from einblick.staff.access import settings_view
@@ -74,6 +74,8 @@ def team_member(request: HttpRequest, broker: Broker, me: StaffMember, pk: int) 
             refuse(form, exc)
         else:
             flash.success(request, _("Saved."))
+            if person.pk == me.pk and form.cleaned_data["role"] != StaffRole.ADMIN:
+                return redirect("staff:home")  # the settings are closed to them now
             return redirect("staff:team", broker_id=broker.pk)
     context = {
         "broker": broker,
