@@ -24,6 +24,7 @@ install: $(STAMP) $(MO)
 
 # The demo keeps its e-mails in a local outbox (var/outbox), readable at /accounts/outbox/.
 run: export EMAIL_URL ?= outbox:
+run: export EINBLICK_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/einblick demo
 	$(BIN)/einblick serve --host $(HOST) --port $(PORT)

@@ -122,12 +122,18 @@ def test_demo_admin_sets_up_a_grant_in_the_editor_and_previews_it(
     # ... which shares the HPV contract V-2003 (status EIGEN, no dates) and its claim as well ...
     expect(summary).to_have_text(re.compile(r"6 Verträge,\s+4 Schäden"))
     # ... so only lines HRV and KFZ.
-    sharing.get_by_label("Nur diese Sparten (keine: alle)").select_option(["HRV", "KFZ"])
+    lines = sharing.get_by_role("group", name="Nur diese Sparten (keine: alle)")
+    for line in ("Hausrat (HRV)", "Kraftfahrt (KFZ)"):
+        lines.get_by_label(line, exact=True).check()
     sharing.get_by_role("button", name="Speichern").click()
     expect(sharing.get_by_role("status")).to_have_text("Gespeichert.")
     expect(summary).to_have_text(re.compile(r"5 Verträge,\s+3 Schäden"))
     expect(sharing.get_by_label("Verträge automatisch freigeben")).to_be_checked()
     expect(sharing.get_by_label("Schäden", exact=True)).to_be_checked()
+    # The hand-pick list says which contracts the automatic sharing shows already.
+    by_hand = sharing.get_by_role("group", name="Oder von Hand ausgewählt")
+    expect(by_hand.locator(".auto")).to_have_count(5)
+    expect(by_hand.locator("label.pick").filter(has_text=HPV_HIDDEN).locator(".auto")).to_have_count(0)
 
     # Step 9, bottom left: the customers' e-mails are suggested; Teilen gives Klara (known) access at once.
     users = page.get_by_role("region", name="Nutzer")
@@ -145,7 +151,11 @@ def test_demo_admin_sets_up_a_grant_in_the_editor_and_previews_it(
     actions.get_by_label("Ansicht").select_option(label="Privatkundenansicht")
     actions.get_by_label("Hauptansprechpartner (nötig für jede Aktion)").check()
     actions.get_by_label("Nachrichten", exact=True).check()
+    # "Without a contract" only means something with the claim report: it follows that box at once.
+    on_customer = actions.get_by_label("auch zu einem Kunden, ohne Vertrag")
+    expect(on_customer).to_be_disabled()
     actions.get_by_label("Schadenmeldung", exact=True).check()
+    expect(on_customer).to_be_enabled()
     actions.get_by_label("Sachbearbeiter").select_option(label="Erika Sachbearbeiterin")
     actions.get_by_label("Betreuer anzeigen").check()
     actions.get_by_role("button", name="Speichern").click()
@@ -157,8 +167,7 @@ def test_demo_admin_sets_up_a_grant_in_the_editor_and_previews_it(
     expect(actions.get_by_label("Sachbearbeiter").locator("option:checked")).to_have_text(
         "Erika Sachbearbeiterin"
     )
-    # Claim report is saved now, so its sub-option "without a contract" may be ticked.
-    expect(actions.get_by_label("auch zu einem Kunden, ohne Vertrag")).to_be_enabled()
+    expect(on_customer).to_be_enabled()  # and stays so, the claim report being saved
 
     artifacts = screenshot("editor").parent
     if os.environ.get("EINBLICK_SCREENSHOTS") == "1":  # the README's picture, without the confirmations

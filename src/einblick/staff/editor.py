@@ -188,6 +188,13 @@ def _context(request: HttpRequest, broker: Broker, grant: Grant, **extra: Any) -
         .select_related("line", "customer")
         .order_by("customer__last_name", "line__label", "pk")[:500]
     )
+    # Which of them the automatic sharing shows already (one query, through the visibility engine).
+    auto = set(
+        visibility.contracts(grant)
+        .filter(pk__in=[c.pk for c in contracts])
+        .exclude(pk__in=picks)
+        .values_list("pk", flat=True)
+    )
     suggestions = sorted(
         {e for c in customers for e in (c.emails or [])} - set(grant.members.values_list("email", flat=True))
     )
@@ -200,7 +207,7 @@ def _context(request: HttpRequest, broker: Broker, grant: Grant, **extra: Any) -
         "found": found,
         "status_options": status_meanings(),
         "lines": Line.objects.filter(broker=broker).order_by("label", "code"),
-        "contracts": [(c, c.pk in picks) for c in contracts],
+        "contracts": [(c, c.pk in picks, c.pk in auto) for c in contracts],
         "members": list(grant.members.order_by("email")),
         "suggestions": suggestions,
         "views": GrantView.choices,
