@@ -72,3 +72,37 @@ def test_older_entries_are_paged_and_keep_the_filter(broker, monkeypatch):
     assert seen == ["x6", "x5", "x4", "x3", "x2", "x1", "x0"]  # newest first, each once
     assert admin.get(url, {"before": "9" * 40}).status_code == 200
     assert admin.get(url, {"before": "-1"}).status_code == 200
+
+
+def test_actions_are_named_in_german_with_their_code(api, broker):
+    from einblick.audit.labels import action_label
+
+    load(api, customers={"K-1": person("Muster", "Klara")})
+    make_grant(api, "Familie", ["K-1"])
+    admin = staff_client(broker, ADMIN)
+    page = text(admin.get(f"/staff/{broker.pk}/audit/"))
+    assert 'Freischaltung angelegt <small class="muted">grant.created</small>' in page
+    assert '<option value="grant.created">Freischaltung angelegt</option>' in page
+    assert action_label("contracts.deleted") == "Vertrag gelöscht"
+    assert action_label("lines.updated") == "Sparte geändert"
+    assert action_label("something.new") == "something.new"  # unknown codes as they are
+
+
+def test_every_action_the_code_writes_has_a_name():
+    """A new log_action(action="…") needs its German name in audit/labels.py."""
+    import re
+    from pathlib import Path
+
+    from einblick.audit.labels import ACTIONS
+
+    source = Path(__file__).resolve().parents[2] / "src" / "einblick"
+    written = {
+        code
+        for path in source.rglob("*.py")
+        for code in re.findall(r'action="([a-z_]+\.[a-z_]+)"', path.read_text())
+    } | {
+        code
+        for path in source.rglob("*.py")
+        for code in re.findall(r'_mfa\("([a-z_]+\.[a-z_]+)"\)', path.read_text())
+    }
+    assert written and not written - set(ACTIONS), sorted(written - set(ACTIONS))

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from einblick.audit.labels import action_label
 from einblick.audit.models import AuditEntry
 from einblick.brokers.models import Broker, StaffMember
 from einblick.staff.access import settings_view
@@ -48,6 +49,8 @@ def audit_log(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResp
     entries = list(rows.order_by("-id")[: PAGE + 1])
     more = len(entries) > PAGE
     entries = entries[:PAGE]
+    for entry in entries:
+        entry.action_label = action_label(entry.action)  # type: ignore[attr-defined]
     older = request.GET.copy()
     if more:
         older["before"] = str(entries[-1].pk)
@@ -55,7 +58,7 @@ def audit_log(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResp
         "broker": broker,
         "entries": entries,
         "older": older.urlencode() if more else "",
-        "actions": actions,
+        "actions": sorted(((code, action_label(code)) for code in actions), key=lambda pair: pair[1].lower()),
         "chosen": {
             "actor": actor,
             "action": action,
