@@ -281,6 +281,8 @@ def test_the_password_alone_does_not_log_a_totp_user_in(db):
 
     assert response.status_code == 302
     assert response["Location"] == "/accounts/2fa/authenticate/"
+    step = client.get("/accounts/2fa/authenticate/").content.decode()
+    assert "oder einen Ihrer Wiederherstellungscodes" in step  # recovery codes work here too
     portal = client.get("/portal/")
     assert portal.status_code == 302
     assert redirect_target(portal)[0] == "/accounts/login/"
