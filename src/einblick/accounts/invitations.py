@@ -18,9 +18,8 @@ from django.utils import timezone
 
 from einblick.accounts import mail
 from einblick.accounts.models import Invitation, User
-from einblick.accounts.roles import LOGIN_ROLES
 from einblick.audit.services import log_action
-from einblick.brokers.models import StaffMember
+from einblick.brokers.models import LOGIN_ROLES, StaffMember
 from einblick.grants.models import GrantMember, MemberState
 
 TOKEN_BYTES = 32

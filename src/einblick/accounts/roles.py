@@ -4,13 +4,11 @@ Both are found by the user's e-mail address, which is unique ignoring case (doma
 
 from __future__ import annotations
 
-from django.db.models import Exists, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from einblick.accounts.models import User
-from einblick.brokers.models import Broker, StaffMember, StaffRole
+from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember
 from einblick.grants.models import Grant, GrantMember, MemberState
-
-LOGIN_ROLES = (StaffRole.ADMIN, StaffRole.USER)
 
 
 def staff_memberships(email: str) -> QuerySet[StaffMember]:
@@ -35,6 +33,11 @@ def _flags(user: User) -> tuple[bool, bool]:
         cached = (bool(row[0]), bool(row[1])) if row else (False, False)
         user._einblick_flags = cached  # type: ignore[attr-defined]
     return cached
+
+
+def has_account() -> Exists:
+    """For a queryset with an `email` column: whether an account exists for that address."""
+    return Exists(User.objects.filter(email__iexact=OuterRef("email")))
 
 
 def is_staff_user(user: User) -> bool:

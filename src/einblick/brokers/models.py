@@ -111,6 +111,10 @@ class StaffRole(models.TextChoices):
     NONE = "none", _("No access")
 
 
+# The roles that carry a login (the office, the inbox, being a grant's clerk); `none` is a record only.
+LOGIN_ROLES = (StaffRole.ADMIN, StaffRole.USER)
+
+
 class StaffMember(Synced):
     broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="staff", db_index=False)
     name = models.CharField(_("name"), max_length=200)

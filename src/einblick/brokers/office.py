@@ -11,21 +11,19 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from einblick.accounts import invitations
 from einblick.accounts.models import Invitation, User
+from einblick.accounts.roles import has_account
 from einblick.audit.services import Actor, log_action
-from einblick.brokers.models import Broker, StaffMember, StaffRole, TariffAccount
+from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember, StaffRole, TariffAccount
 from einblick.brokers.services import data_changed
 from einblick.errors import Conflict, FieldError, Invalid
 from einblick.grants.models import Grant
 from einblick.portfolio.importing import delete_object, put_object
 from einblick.portfolio.models import Line
-
-LOGIN_ROLES = (StaffRole.ADMIN, StaffRole.USER)
 
 
 def new_external_id(model: type[StaffMember] | type[TariffAccount], broker: Broker) -> str:
@@ -125,7 +123,7 @@ def _keep_an_admin(staff: StaffMember, new_role: str | None) -> None:
     others = (
         StaffMember.objects.filter(broker_id=staff.broker_id, role=StaffRole.ADMIN)
         .exclude(pk=staff.pk)
-        .filter(Exists(User.objects.filter(email__iexact=OuterRef("email"))))
+        .filter(has_account())
     )
     if not others.exists():
         raise Conflict(

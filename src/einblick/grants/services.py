@@ -10,7 +10,7 @@ from django.utils import timezone
 from einblick.accounts import invitations, sessions
 from einblick.accounts.models import User
 from einblick.audit.services import Actor, log_action
-from einblick.brokers.models import Broker, StaffMember, StaffRole, TariffAccount
+from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember, TariffAccount
 from einblick.brokers.services import data_changed
 from einblick.errors import Conflict, ErrorList, FieldError, Invalid
 from einblick.grants.models import STATUS_OPTIONS, Grant, GrantMember, MemberState
@@ -110,7 +110,7 @@ def _write(grant: Grant, data: GrantIn) -> None:
         clerk = StaffMember.objects.filter(broker=broker, external_id=data.actions.clerk).first()
         if clerk is None:
             errors.add("actions", "clerk", msg=f"staff member {data.actions.clerk} does not exist")
-        elif clerk.role not in (StaffRole.ADMIN, StaffRole.USER):
+        elif clerk.role not in LOGIN_ROLES:
             errors.add("actions", "clerk", msg="the clerk must be a staff member with role admin or user")
     if errors:
         raise Invalid("The grant was not saved.", errors.items)

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from einblick.brokers.models import Broker, StaffMember, StaffRole, TariffAccount
+from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember, TariffAccount
 from einblick.errors import DomainError
 from einblick.grants import visibility
 from einblick.grants.models import STATUS_OPTIONS, Grant, GrantView, status_meanings
@@ -41,7 +41,7 @@ SEARCH_LIMIT = 20
 def _save(grant: Grant, request: HttpRequest, change: dict[str, Any]) -> list[str]:
     """Apply a change of one area through replace_grant; the refusals as messages."""
     payload = as_payload(grant)
-    if grant.clerk is not None and grant.clerk.role not in (StaffRole.ADMIN, StaffRole.USER):
+    if grant.clerk is not None and grant.clerk.role not in LOGIN_ROLES:
         # The AMS took the clerk's login away; the editor shows no clerk, and saves none.
         payload["actions"]["clerk"] = None
     for key, value in change.items():
@@ -212,9 +212,7 @@ def _context(request: HttpRequest, broker: Broker, grant: Grant, **extra: Any) -
         "suggestions": suggestions,
         "views": GrantView.choices,
         "tariff_accounts": TariffAccount.objects.filter(broker=broker).order_by("name", "pk"),
-        "clerks": StaffMember.objects.filter(
-            broker=broker, role__in=[StaffRole.ADMIN, StaffRole.USER]
-        ).order_by("name", "pk"),
+        "clerks": StaffMember.objects.filter(broker=broker, role__in=LOGIN_ROLES).order_by("name", "pk"),
         "shown_contracts": visibility.contracts(grant).count(),
         "shown_claims": visibility.claims(grant).count(),
         "permissions": visibility.permissions(grant),

@@ -17,6 +17,13 @@ COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
+def _http(url: str) -> str:
+    """Django's URLField also takes ftp:// and friends; the portal only calls http(s) addresses."""
+    if not url.startswith(("https://", "http://")):
+        raise ValidationError(_("Enter an http or https address."))
+    return url
+
+
 def refuse(form: forms.Form, exc: DomainError, fields: dict[str, str] | None = None) -> None:
     """A service's refusal as form errors: by the field it names (renamed by `fields`), else above the
     form."""
@@ -40,12 +47,9 @@ class TariffAccountForm(forms.Form):
     )
 
     def clean_url(self) -> str:
-        url: str = self.cleaned_data["url"]
-        unknown = set(PLACEHOLDER.findall(url)) - {"account", "line"}
-        if unknown:
+        url = _http(self.cleaned_data["url"])
+        if set(PLACEHOLDER.findall(url)) - {"account", "line"}:
             raise ValidationError(_("Only {account} and {line} can be replaced."))
-        if not url.startswith(("https://", "http://")):
-            raise ValidationError(_("Enter an http or https address."))
         return url
 
 
@@ -74,10 +78,7 @@ class WebhookForm(forms.Form):
     url = forms.URLField(label=_("Webhook URL"), max_length=500, required=False, assume_scheme="https")
 
     def clean_url(self) -> str:
-        url: str = self.cleaned_data["url"]
-        if url and not url.startswith(("https://", "http://")):
-            raise ValidationError(_("Enter an http or https address."))
-        return url
+        return _http(self.cleaned_data["url"]) if self.cleaned_data["url"] else ""
 
 
 class AppearanceForm(forms.Form):

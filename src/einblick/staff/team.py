@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from einblick.accounts.models import Invitation, User
+from einblick.accounts.roles import has_account
 from einblick.brokers.models import Broker, StaffMember, StaffRole
 from einblick.brokers.office import add_staff, change_staff, remove_staff, resend_staff_invitation
 from einblick.errors import DomainError
@@ -22,7 +23,7 @@ def _people(broker: Broker) -> list[StaffMember]:
     return list(
         StaffMember.objects.filter(broker=broker)
         .annotate(
-            has_account=Exists(User.objects.filter(email__iexact=OuterRef("email"))),
+            has_account=has_account(),
             invited=Exists(Invitation.objects.filter(staff=OuterRef("pk"))),
             clerk_of=Count("grants", distinct=True),
         )
