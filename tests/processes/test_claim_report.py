@@ -171,10 +171,13 @@ def test_a_draft_is_saved_at_every_step_and_resumed_by_its_author_only(api, gran
     assert client.get(url.replace(grant.pk, other.pk)).status_code == 404
 
 
+TOMORROW = "tomorrow"
+
+
 @pytest.mark.parametrize(
     ("step", "data", "field"),
     [
-        ("loss", {**LOSS, "loss_date": (timezone.localdate() + timedelta(days=1)).isoformat()}, "loss_date"),
+        ("loss", {**LOSS, "loss_date": TOMORROW}, "loss_date"),
         ("loss", {**LOSS, "description": ""}, "description"),
         ("loss", {**LOSS, "loss_time": "25:99"}, "loss_time"),
         ("payment", {"amount": "viel", "iban": ""}, "amount"),
@@ -188,6 +191,8 @@ def test_a_draft_is_saved_at_every_step_and_resumed_by_its_author_only(api, gran
     ],
 )
 def test_bad_answers_are_refused_in_place(grant, settings, step, data, field):
+    if data.get("loss_date") == TOMORROW:  # the date of the run, not of the collection (midnight)
+        data = {**data, "loss_date": (timezone.localdate() + timedelta(days=1)).isoformat()}
     client = member_client(grant, "klara@example.org")
     url = begin(client, grant, "V-2").replace("/loss/", f"/{step}/")
     response = client.post(url, data)
