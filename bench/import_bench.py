@@ -114,7 +114,8 @@ def child(db: str, args: argparse.Namespace) -> None:
     start_django(db)
     from django.test import Client
 
-    from einblick.brokers.services import create_broker, create_token
+    from einblick.brokers.services import create_token
+    from einblick.office.brokers import create_broker
 
     broker = create_broker(slug="bench", name="Bench Makler")
     _, token = create_token(broker=broker, name="bench")
@@ -167,7 +168,7 @@ def _executemany_floor(data: dict[str, dict[str, Any]], broker: Any) -> float:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from einblick.brokers.services import create_broker
+    from einblick.office.brokers import create_broker
     from einblick.portfolio.models import Line
 
     floor = create_broker(slug="floor", name="Floor")

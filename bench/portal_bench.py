@@ -112,7 +112,8 @@ def make_grants(broker: Any, owner: Any, args: argparse.Namespace) -> dict[str, 
     from einblick.grants import visibility
     from einblick.grants.models import STATUS_OPTIONS
     from einblick.grants.payloads import GrantIn
-    from einblick.grants.services import add_member, create_grant
+    from einblick.grants.services import create_grant
+    from einblick.office import members
 
     t0 = time.perf_counter()
     index, _ = private_customer(broker, owner)
@@ -136,7 +137,7 @@ def make_grants(broker: Any, owner: Any, args: argparse.Namespace) -> dict[str, 
     for label, payload in payloads.items():
         grant = create_grant(broker=broker, actor=None, data=GrantIn.model_validate(payload))
         user = User.objects.create_user(f"{label}@bench.example")
-        member, _ = add_member(grant=grant, actor=None, email=user.email)
+        member, _ = members.share(grant=grant, actor=None, email=user.email)
         assert member.state == "active", member.state
         out[label] = {"grant": grant, "user": user}
     with connection.cursor() as cursor:
@@ -413,7 +414,7 @@ def child(db: str, args: argparse.Namespace) -> None:
     from django.db import connection
 
     from einblick.brokers.models import Broker
-    from einblick.brokers.services import create_broker
+    from einblick.office.brokers import create_broker
 
     print(f"[{db}] {connection.vendor}, data in {os.environ['EINBLICK_DATA_DIR']}")
     broker = Broker.objects.filter(slug="bench").first()

@@ -407,8 +407,9 @@ def child(db: str, args: argparse.Namespace) -> None:
     from django.db import connection
     from django.test import Client
 
-    from einblick.brokers.services import create_broker, create_token
+    from einblick.brokers.services import create_token
     from einblick.grants import visibility
+    from einblick.office.brokers import create_broker
 
     print(
         f"[{db}] {connection.vendor} {connection.Database.sqlite_version if db == 'sqlite' else ''}".rstrip()

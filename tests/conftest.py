@@ -12,7 +12,8 @@ import pytest
 from django.test import Client
 
 from einblick.brokers.models import Broker
-from einblick.brokers.services import create_broker, create_token
+from einblick.brokers.services import create_token
+from einblick.office.brokers import create_broker
 
 
 class Api:

@@ -55,11 +55,12 @@ def test_a_successful_login_is_logged_with_the_ip_for_the_users_broker(db, broke
 
 def test_a_login_of_someone_in_two_brokers_is_logged_in_each_brokers_log(db, broker, other_broker, grant):
     from einblick.grants.payloads import GrantIn
-    from einblick.grants.services import add_member, create_grant
+    from einblick.grants.services import create_grant
+    from einblick.office.members import share
 
     portal_user(broker, grant)
     theirs = create_grant(broker=other_broker, actor=None, data=GrantIn.model_validate({"name": "Y"}))
-    add_member(grant=theirs, actor=None, email="klara@example.org")
+    share(grant=theirs, actor=None, email="klara@example.org")
 
     login_from(Client(), "klara@example.org")
 

@@ -8,7 +8,7 @@ from django.test import Client
 from einblick.audit.models import AuditEntry
 from einblick.brokers.models import StaffMember
 from einblick.grants.models import Grant
-from einblick.grants.services import add_member
+from einblick.office.members import share
 from tests.accounts.conftest import PASSWORD, log_in
 from tests.accounts.test_mfa import give_totp, portal_user
 
@@ -22,7 +22,7 @@ def test_a_broker_that_only_invited_an_address_does_not_see_that_persons_logins(
 ):
     portal_user(broker, grant)
     snoop = Grant.objects.create(broker=other_broker, name="Neugierig")
-    add_member(grant=snoop, actor=None, email="someone.else@example.org")
+    share(grant=snoop, actor=None, email="someone.else@example.org")
     snoop.members.create(
         email="klara@example.org", state="invited", invited_at=grant.members.get().invited_at
     )
@@ -89,7 +89,7 @@ def test_an_invitation_login_is_in_the_session_list_at_once(broker, smtp):
     from tests.accounts.conftest import link_in
 
     grant = Grant.objects.create(broker=broker, name="Familie")
-    add_member(grant=grant, actor=None, email="neu@example.org")
+    share(grant=grant, actor=None, email="neu@example.org")
     [mail] = smtp.wait(1)
     client = Client()
     client.get(link_in(mail))

@@ -20,7 +20,8 @@ from einblick.audit.models import AuditEntry
 from einblick.brokers.models import Broker
 from einblick.grants.models import Grant, GrantMember, MemberState
 from einblick.grants.payloads import GrantIn
-from einblick.grants.services import add_member, create_grant
+from einblick.grants.services import create_grant
+from einblick.office.members import share
 from tests.accounts.conftest import PASSWORD, link_in, log_in, make_user, text_of
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,7 @@ def invite(smtp, django_capture_on_commit_callbacks):
     def invite(grant: Grant, email: str = INVITEE) -> str:
         count = len(smtp.messages)
         with django_capture_on_commit_callbacks(execute=True):
-            _, created = add_member(grant=grant, actor=None, email=email)
+            _, created = share(grant=grant, actor=None, email=email)
         assert created
         return link_in(smtp.wait(count + 1)[-1])
 

@@ -71,10 +71,10 @@ def redirect_target(response) -> tuple[str, dict[str, list[str]]]:
 
 
 def portal_user(broker: Broker, grant: Grant, email: str = "klara@example.org") -> User:
-    from einblick.grants.services import add_member
+    from einblick.office.members import share
 
     user = make_user(email)
-    member, _ = add_member(grant=grant, actor=None, email=email)
+    member, _ = share(grant=grant, actor=None, email=email)
     assert member.state == "active"
     return user
 
@@ -95,11 +95,11 @@ def test_a_staff_user_without_a_second_factor_is_sent_to_set_one_up(db, broker):
 
 
 def test_the_rule_follows_the_view_so_a_script_name_prefix_does_not_get_round_it(db, broker, grant):
-    from einblick.grants.services import add_member
+    from einblick.office.members import share
 
     make_staff(broker, "max@muster-makler.de")
     klara = make_user("klara@example.org")
-    add_member(grant=grant, actor=None, email=klara.email)
+    share(grant=grant, actor=None, email=klara.email)
     broker.portal_mfa_required = True
     broker.save()
     staff, customer = Client(), Client()

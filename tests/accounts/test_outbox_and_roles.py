@@ -9,7 +9,7 @@ from einblick.accounts.models import User
 from einblick.accounts.roles import is_staff_user, member_grants, mfa_required
 from einblick.brokers.models import StaffMember
 from einblick.grants.models import Grant
-from einblick.grants.services import add_member
+from einblick.office.members import share
 from tests.accounts.conftest import make_staff, make_user
 
 OUTBOX = "einblick.accounts.outbox.OutboxBackend"
@@ -40,8 +40,8 @@ def test_the_outbox_keeps_each_mail_as_a_file_and_staff_read_their_brokers_mails
 ):
     other_grant = Grant.objects.create(broker=other_broker, name="Andere")
     with django_capture_on_commit_callbacks(execute=True):
-        add_member(grant=grant, actor=None, email="neu@example.org")
-        add_member(grant=other_grant, actor=None, email="fremd@example.org")
+        share(grant=grant, actor=None, email="neu@example.org")
+        share(grant=other_grant, actor=None, email="fremd@example.org")
     assert len(list(outbox.glob("*.eml"))) == 2
     assert all(oct(path.stat().st_mode & 0o777) == "0o600" for path in outbox.glob("*.eml"))
 
@@ -57,7 +57,7 @@ def test_operators_read_every_mail_and_portal_users_none(
     outbox, broker, grant, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        add_member(grant=grant, actor=None, email="neu@example.org")
+        share(grant=grant, actor=None, email="neu@example.org")
     operator = Client()
     operator.force_login(_with_factor(make_user("operator@example.org", is_superuser=True, is_staff=True)))
     customer = Client()
@@ -85,7 +85,7 @@ def test_a_staff_address_added_to_a_grant_gets_that_grant_and_stays_staff_of_its
     grant = Grant.objects.create(broker=broker, name="Nur diese")
     Grant.objects.create(broker=broker, name="Nicht diese")
 
-    add_member(grant=grant, actor=None, email="Erika@Andere.example")
+    share(grant=grant, actor=None, email="Erika@Andere.example")
 
     assert list(member_grants(staff.email)) == [grant]
     assert is_staff_user(staff)
@@ -107,7 +107,7 @@ def test_a_second_factor_is_required_for_staff_always_and_for_portal_users_when_
 ):
     staff = make_staff(broker, "max@example.org")
     klara = make_user("klara@example.org")
-    add_member(grant=grant, actor=None, email=klara.email)
+    share(grant=grant, actor=None, email=klara.email)
 
     assert mfa_required(staff)
     assert not mfa_required(klara)

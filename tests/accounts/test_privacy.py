@@ -19,7 +19,8 @@ from einblick.audit.models import AuditEntry
 from einblick.brokers.models import Broker
 from einblick.grants.models import Grant, GrantMember, MemberState
 from einblick.grants.payloads import GrantIn
-from einblick.grants.services import add_member, create_grant
+from einblick.grants.services import create_grant
+from einblick.office.members import share
 from einblick.portfolio.models import Contract, Customer
 from tests.accounts.conftest import PASSWORD, log_in, make_user
 from tests.conftest import CONTRACT, CUSTOMER
@@ -45,7 +46,7 @@ def paula(api, broker, other_broker) -> User:
     assert api.put("/customers/K-1001", CUSTOMER).status_code == 201
     assert api.put("/contracts/V-2001", CONTRACT).status_code == 201
     grant = api.post("/grants", {"name": "Familie Beispiel", "customers": ["K-1001"]}).json()
-    add_member(grant=new_grant(other_broker, "Fremde Familie"), actor=None, email=PAULA)  # invited
+    share(grant=new_grant(other_broker, "Fremde Familie"), actor=None, email=PAULA)  # invited
     user = make_user(PAULA)
     assert api.post(f"/grants/{grant['id']}/members", {"email": PAULA}).json()["state"] == "active"
     make_user(NEIGHBOUR)
@@ -240,7 +241,7 @@ def test_the_address_can_be_invited_again_after_the_deletion(paula, broker):
     assert delete(logged_in()).status_code == 302
 
     grant = new_grant(broker, "Neuer Anfang")
-    member, created = add_member(grant=grant, actor=None, email=PAULA)
+    member, created = share(grant=grant, actor=None, email=PAULA)
 
     assert created
     assert member.state == MemberState.INVITED

@@ -8,7 +8,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from einblick.brokers.services import create_broker, create_token
+from einblick.brokers.services import create_token
+from einblick.office.brokers import create_broker
 from tests.conftest import Api
 
 

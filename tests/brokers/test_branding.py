@@ -7,7 +7,7 @@ from django.test import Client
 
 from einblick.brokers.models import Broker
 from einblick.grants.models import Grant
-from einblick.grants.services import add_member
+from einblick.office.members import share
 from einblick.portal.branding import DARK, LIGHT, contrast, ink_on, stylesheet
 from tests.accounts.conftest import make_user
 
@@ -32,15 +32,13 @@ def test_the_brand_stylesheet_is_for_the_brokers_own_people_and_others_answer_40
     assert anonymous.status_code == 302
     stranger = Client()
     stranger.force_login(make_user("fremd@example.org"))
-    add_member(
+    share(
         grant=Grant.objects.create(broker=other_broker, name="Andere"), actor=None, email="fremd@example.org"
     )
     assert stranger.get(f"/portal/brand/{broker.pk}.css").status_code == 404
     client = Client()
     client.force_login(make_user("klara@example.org"))
-    add_member(
-        grant=Grant.objects.create(broker=broker, name="Familie"), actor=None, email="klara@example.org"
-    )
+    share(grant=Grant.objects.create(broker=broker, name="Familie"), actor=None, email="klara@example.org")
     css = client.get(f"/portal/brand/{broker.pk}.css")
     assert css.status_code == 200 and css["Content-Type"].startswith("text/css")
     assert "--brand: #0f766e" in css.content.decode() and "--accent: #b45309" in css.content.decode()

@@ -16,7 +16,7 @@ from einblick.brokers.logo import MAX_BYTES, media_type, remove_logo, set_logo
 from einblick.brokers.models import Broker, BrokerLogo
 from einblick.errors import Invalid
 from einblick.grants.models import Grant
-from einblick.grants.services import add_member
+from einblick.office.members import share
 from tests.accounts.conftest import make_user
 
 
@@ -104,7 +104,7 @@ def test_the_command_line_sets_and_removes_it(broker, tmp_path: Path, capsys):
 def member(broker: Broker, email: str) -> tuple[Client, Grant]:
     grant = Grant.objects.create(broker=broker, name=f"Zugang {email}")
     user = make_user(email)
-    add_member(grant=grant, actor=None, email=email)
+    share(grant=grant, actor=None, email=email)
     client = Client()
     client.force_login(user)
     return client, grant

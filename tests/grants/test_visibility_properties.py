@@ -18,10 +18,10 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from einblick.brokers.services import create_broker
 from einblick.grants import visibility
 from einblick.grants.payloads import GrantIn
 from einblick.grants.services import create_grant
+from einblick.office.brokers import create_broker
 from einblick.portfolio.importing import import_batch
 from einblick.portfolio.models import RiskLocation
 from tests.grants import reference as ref

@@ -16,7 +16,8 @@ from einblick.errors import Invalid
 from einblick.grants import visibility
 from einblick.grants.models import Grant, GrantMember, MemberState
 from einblick.grants.payloads import GrantIn
-from einblick.grants.services import add_member, create_grant, delete_grant, remove_member, replace_grant
+from einblick.grants.services import create_grant, replace_grant
+from einblick.office.members import delete_grant, share, unshare
 from einblick.portfolio.importing import import_batch
 from einblick.portfolio.models import Claim, Contract, Customer, RiskLocation
 from tests.grants import reference as ref
@@ -284,7 +285,7 @@ def test_create_grant_refuses_a_hand_picked_contract_of_a_customer_not_in_the_gr
     with pytest.raises(Invalid) as exc:
         make_grant(broker, ref.Grant(customers=frozenset({"K-1"}), contracts=frozenset({"V-1", "V-2"})))
     assert error_locs(exc) == [("share", "contracts", 1)]  # sorted payload: V-1, V-2
-    assert "not in this grant" in exc.value.errors[0].msg
+    assert "nicht in dieser Freischaltung" in exc.value.errors[0].msg  # outside a request: German
     assert not Grant.objects.filter(broker=broker).exists()
 
 
@@ -671,14 +672,14 @@ def granted(broker: Broker) -> Grant:
 
 
 def test_an_active_member_sees_the_grant(broker: Broker, granted: Grant) -> None:
-    member, created = add_member(grant=granted, actor=None, email="Klara.Muster@example.org")
+    member, created = share(grant=granted, actor=None, email="Klara.Muster@example.org")
     assert created and member.state == MemberState.ACTIVE
     assert list(visibility.active_grants(broker.pk, "klara.muster@example.org")) == [granted]
     assert list(visibility.active_grants(broker.pk, "KLARA.MUSTER@example.org")) == [granted]
 
 
 def test_an_invited_member_sees_nothing(broker: Broker, granted: Grant) -> None:
-    member, _ = add_member(grant=granted, actor=None, email="unbekannt@example.org")
+    member, _ = share(grant=granted, actor=None, email="unbekannt@example.org")
     assert member.state == MemberState.INVITED
     assert list(visibility.active_grants(broker.pk, "unbekannt@example.org")) == []
     assert (
@@ -687,18 +688,18 @@ def test_an_invited_member_sees_nothing(broker: Broker, granted: Grant) -> None:
 
 
 def test_a_user_who_is_no_member_sees_no_grant(broker: Broker, granted: Grant) -> None:
-    add_member(grant=granted, actor=None, email="klara.muster@example.org")
+    share(grant=granted, actor=None, email="klara.muster@example.org")
     assert list(visibility.active_grants(broker.pk, "someone.else@example.org")) == []
 
 
 def test_a_removed_member_loses_the_grant_at_once(broker: Broker, granted: Grant) -> None:
-    member, _ = add_member(grant=granted, actor=None, email="klara.muster@example.org")
-    remove_member(member=member, actor=None)
+    member, _ = share(grant=granted, actor=None, email="klara.muster@example.org")
+    unshare(member=member, actor=None)
     assert list(visibility.active_grants(broker.pk, "klara.muster@example.org")) == []
 
 
 def test_a_deleted_grant_is_gone_for_its_members(broker: Broker, granted: Grant) -> None:
-    add_member(grant=granted, actor=None, email="klara.muster@example.org")
+    share(grant=granted, actor=None, email="klara.muster@example.org")
     delete_grant(grant=granted, actor=None)
     assert list(visibility.active_grants(broker.pk, "klara.muster@example.org")) == []
     assert not GrantMember.objects.exists()
@@ -711,12 +712,12 @@ def test_a_member_of_two_grants_sees_the_union_and_keeps_the_other_after_removal
     second = make_grant(
         broker, ref.Grant(customers=frozenset({"K-2"}), contracts=frozenset({"V-2"})), name="Zweite"
     )
-    first_member, _ = add_member(grant=granted, actor=None, email="klara.muster@example.org")
-    add_member(grant=second, actor=None, email="klara.muster@example.org")
+    first_member, _ = share(grant=granted, actor=None, email="klara.muster@example.org")
+    share(grant=second, actor=None, email="klara.muster@example.org")
     grants = visibility.active_grants(broker.pk, "klara.muster@example.org")
     assert ext(visibility.union_customers(grants)) == {"K-1", "K-2"}
     assert ext(visibility.union_contracts(grants)) == {"V-1", "V-2"}
-    remove_member(member=first_member, actor=None)
+    unshare(member=first_member, actor=None)
     grants = visibility.active_grants(broker.pk, "klara.muster@example.org")
     assert list(grants) == [second]
     assert ext(visibility.union_contracts(grants)) == {"V-2"}
@@ -799,7 +800,7 @@ def test_a_member_sees_no_grant_of_another_broker(broker: Broker, other_broker: 
     load(broker, TWIN)
     User.objects.create_user("klara.muster@example.org", "geheim-123")
     grant = make_grant(broker, ref.Grant(customers=frozenset({"K-1"})))
-    add_member(grant=grant, actor=None, email="klara.muster@example.org")
+    share(grant=grant, actor=None, email="klara.muster@example.org")
     assert list(visibility.active_grants(broker.pk, "klara.muster@example.org")) == [grant]
     assert list(visibility.active_grants(other_broker.pk, "klara.muster@example.org")) == []
 

@@ -14,7 +14,7 @@ from django.test import Client
 from einblick.accounts.models import User
 from einblick.brokers.models import Broker, StaffMember
 from einblick.grants.models import Grant
-from einblick.grants.services import add_member
+from einblick.office.members import share
 from tests.conftest import Api
 
 # Every status option of visibility.md §1: the grant shares every status.
@@ -127,7 +127,7 @@ def account(email: str) -> User:
 def join(grant: Grant, email: str) -> User:
     """An active member of the grant (Teilen with an address that has an account)."""
     user = account(email)
-    add_member(grant=grant, actor=None, email=email)
+    share(grant=grant, actor=None, email=email)
     return user
 
 

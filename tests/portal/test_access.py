@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from einblick.grants.models import Grant, GrantMember, MemberState
-from einblick.grants.services import add_member, remove_member
+from einblick.office.members import share, unshare
 from einblick.portfolio.models import Claim, Contract, Customer
 from tests.portal.conftest import (
     account,
@@ -124,7 +124,7 @@ def test_anonymous_is_sent_to_the_login_from_the_chooser_and_the_preview(world):
 
 def _invited(world: World) -> Client:
     """Invited to grant A (before having an account), registered separately, never accepted."""
-    add_member(grant=world.a, actor=None, email="eingeladen@example.org")
+    share(grant=world.a, actor=None, email="eingeladen@example.org")
     user = account("eingeladen@example.org")
     assert GrantMember.objects.get(grant=world.a, email=user.email).state == MemberState.INVITED
     return client_of(user)
@@ -139,7 +139,7 @@ def _removed(world: World) -> Client:
     join(world.b, "weg@example.org")
     client = member_client(world.a, "weg@example.org")
     assert client.get(world.url("dashboard")).status_code == 200
-    remove_member(member=GrantMember.objects.get(grant=world.a, email="weg@example.org"), actor=None)
+    unshare(member=GrantMember.objects.get(grant=world.a, email="weg@example.org"), actor=None)
     return client
 
 

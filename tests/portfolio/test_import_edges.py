@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 
 from einblick.brokers.models import Broker
 from einblick.portfolio.importing import import_batch, put_object
-from einblick.portfolio.importing.apply import fingerprint
+from einblick.portfolio.importing.sync import fingerprint
 from einblick.portfolio.models import Contract, Customer, Line
 
 

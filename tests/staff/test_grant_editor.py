@@ -108,7 +108,8 @@ def test_refusals_are_shown_in_the_area_and_change_nothing(api, broker):
     response = post(
         admin, url, {"area": "sharing", "contracts": ["V-4"]}
     )  # a contract of a customer not in the grant
-    assert response.status_code == 422 and "add the customer first" in response.content.decode()
+    assert response.status_code == 422
+    assert "gehört zu einem Kunden, der nicht in dieser Freischaltung ist" in response.content.decode()
     response = post(admin, url, {"area": "actions", "view": "private", "clerk": "U-404"})
     assert response.status_code == 422
     response = post(admin, url, {"area": "users", "action": "share", "email": "kein-at"})
@@ -120,6 +121,28 @@ def test_refusals_are_shown_in_the_area_and_change_nothing(api, broker):
         and grant.clerk is None
         and not grant.members.exists()
     )
+
+
+def test_refusals_speak_the_users_language_and_the_api_keeps_its_english(api, broker, settings):
+    portfolio(api)
+    admin = staff_client(broker, ADMIN)
+    url = admin.post(f"/staff/{broker.pk}/grants/new/", {"name": "Test"})["Location"]
+    grant = Grant.objects.get(name="Test")
+
+    german = post(admin, url, {"area": "actions", "view": "private", "clerk": "U-404"})
+    assert german.status_code == 422
+    assert "Den Mitarbeiter U-404 gibt es nicht." in german.content.decode()
+    assert "does not exist" not in german.content.decode()
+
+    admin.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = post(admin, url, {"area": "actions", "view": "private", "clerk": "U-404"})
+    assert "staff member U-404 does not exist" in english.content.decode()
+
+    api.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"  # the API speaks English all the same
+    answer = api.put(f"/grants/{grant.pk}", {"name": "Test", "actions": {"clerk": "U-404"}})
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == "The grant was not saved."
+    assert [e["msg"] for e in answer.json()["errors"]] == ["staff member U-404 does not exist"]
 
 
 def test_users_get_the_link_again_and_are_removed(api, broker):

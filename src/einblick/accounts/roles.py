@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from einblick.accounts.models import User
 from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember
-from einblick.grants.models import Grant, GrantMember, MemberState
+from einblick.grants.models import Grant, GrantMember
 
 
 def staff_memberships(email: str) -> QuerySet[StaffMember]:
@@ -46,7 +46,7 @@ def is_staff_user(user: User) -> bool:
 
 def member_grants(email: str) -> QuerySet[Grant]:
     """Grants in which this address is an active member, of every broker."""
-    return Grant.objects.filter(members__email=email.lower(), members__state=MemberState.ACTIVE)
+    return Grant.objects.of_active_member(email)
 
 
 def brokers_of(email: str) -> QuerySet[Broker]:
@@ -66,6 +66,6 @@ def audit_brokers(email: str) -> QuerySet[Broker]:
     """The brokers whose audit log sees this person's account events: staff with a login, or an
     active member of one of its grants."""
     email = email.lower()
-    return Broker.objects.filter(
-        pk__in=GrantMember.objects.filter(email=email, state=MemberState.ACTIVE).values("grant__broker_id")
-    ) | Broker.objects.filter(pk__in=staff_memberships(email).values("broker_id"))
+    return Broker.objects.filter(pk__in=member_grants(email).values("broker_id")) | Broker.objects.filter(
+        pk__in=staff_memberships(email).values("broker_id")
+    )

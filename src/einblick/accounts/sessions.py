@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from einblick.accounts.models import User
 from einblick.accounts.roles import staff_memberships
-from einblick.grants.models import GrantMember, MemberState
+from einblick.grants.models import GrantMember
 
 
 def end_all_sessions(user: User) -> int:
@@ -30,6 +30,6 @@ def end_sessions_without_access(*, emails: Iterable[str]) -> None:
     for email in lowered:
         q |= Q(email__iexact=email)
     for user in User.objects.filter(q, is_superuser=False):
-        member = GrantMember.objects.filter(email=user.email.lower(), state=MemberState.ACTIVE).exists()
+        member = GrantMember.objects.active(user.email).exists()
         if not member and not staff_memberships(user.email).exists():
             end_all_sessions(user)

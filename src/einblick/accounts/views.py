@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from einblick.accounts import invitations, privacy
 from einblick.accounts.audit import record
 from einblick.accounts.forms import DeleteAccountForm, SetPasswordForm
+from einblick.accounts.http import AuthenticatedRequest
 from einblick.accounts.models import User
 from einblick.accounts.outbox import read_outbox
 from einblick.accounts.roles import is_staff_user, member_grants, staff_memberships
@@ -100,20 +101,20 @@ def no_email_management(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     context = {
-        "staff": list(staff_memberships(user.email)),  # type: ignore[union-attr]
-        "export": privacy.export_account(user),  # type: ignore[arg-type]
+        "staff": list(staff_memberships(user.email)),
+        "export": privacy.export_account(user),
     }
     return render(request, "accounts/overview.html", context)
 
 
 @never_cache
 @login_required
-def export(request: HttpRequest) -> HttpResponse:
-    data = privacy.export_account(request.user)  # type: ignore[arg-type]
-    record(request, action="account.exported", user=request.user)  # type: ignore[arg-type]
+def export(request: AuthenticatedRequest) -> HttpResponse:
+    data = privacy.export_account(request.user)
+    record(request, action="account.exported", user=request.user)
     response = HttpResponse(
         json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
     )
@@ -125,14 +126,14 @@ def export(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def delete(request: HttpRequest) -> HttpResponse:
+def delete(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST" and (response := _limited(request, "reauthenticate")):
         return response  # the password is asked for here: guessing it is throttled like elsewhere
     form = DeleteAccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         user = request.user
         logout(request)
-        privacy.delete_account(user=user, ip=client_ip(request))  # type: ignore[arg-type]
+        privacy.delete_account(user=user, ip=client_ip(request))
         messages.success(request, _("Your account has been deleted."))
         return redirect("account_login")
     return render(request, "accounts/delete.html", {"form": form}, status=400 if form.errors else 200)
@@ -140,7 +141,7 @@ def delete(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def outbox(request: HttpRequest) -> HttpResponse:
+def outbox(request: AuthenticatedRequest) -> HttpResponse:
     """The demo's outbox (EMAIL_URL=outbox:): operators read every mail, staff their broker's."""
     if settings.EMAIL_BACKEND != "einblick.accounts.outbox.OutboxBackend":
         raise Http404
@@ -148,7 +149,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     if user.is_superuser:
         broker_ids = None
     else:
-        broker_ids = {str(s.broker_id) for s in staff_memberships(user.email)}  # type: ignore[union-attr]
+        broker_ids = {str(s.broker_id) for s in staff_memberships(user.email)}
         if not broker_ids:
             raise PermissionDenied
     return render(request, "accounts/outbox.html", {"mails": read_outbox(broker_ids=broker_ids)})

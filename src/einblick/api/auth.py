@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
+from einblick.api.http import ApiRequest
 from einblick.brokers.models import ApiToken, hash_token
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -29,5 +31,5 @@ class TokenAuth(HttpBearer):
         now = timezone.now()
         if api_token.last_used_at is None or now - api_token.last_used_at > TOUCH_EVERY:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
-        request.broker = api_token.broker  # type: ignore[attr-defined]
+        cast(ApiRequest, request).broker = api_token.broker
         return api_token

@@ -8,10 +8,10 @@ from typing import Any
 import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
-from django.http import HttpRequest
 
 from einblick.api import schemas
-from einblick.brokers.models import Broker, is_external_id
+from einblick.api.http import ApiRequest
+from einblick.brokers.models import ApiToken, Broker, is_external_id
 from einblick.errors import FieldError, Invalid
 
 ERRORS: dict[int | str, Any] = {k: schemas.ErrorBody for k in (400, 401, 403, 404, 409, 413, 422)}
@@ -25,13 +25,13 @@ def render_json(body: Any) -> bytes:
     return orjson.dumps(body, default=_ENCODER.default, option=orjson.OPT_PASSTHROUGH_DATETIME)
 
 
-def broker_of(request: HttpRequest) -> Broker:
+def broker_of(request: ApiRequest) -> Broker:
     """The broker of the request's token (set by TokenAuth)."""
-    return request.broker  # type: ignore[attr-defined]
+    return request.broker
 
 
-def actor_of(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
+def actor_of(request: ApiRequest) -> ApiToken:
+    return request.auth
 
 
 # --- lists: ?limit=&cursor= → {"items": [...], "next": cursor | null} ----------------------------

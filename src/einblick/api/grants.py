@@ -3,24 +3,19 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Path, Router, Status
 
 from einblick.api import schemas
 from einblick.api.common import ERRORS, actor_of, broker_of, check_limit, page, render_json
+from einblick.api.http import ApiRequest
 from einblick.errors import FieldError, Invalid
 from einblick.grants import visibility
 from einblick.grants.models import Grant, GrantMember
 from einblick.grants.payloads import GrantIn, MemberIn
-from einblick.grants.services import (
-    add_member,
-    create_grant,
-    delete_grant,
-    remove_member,
-    replace_grant,
-    resend_invitation,
-)
+from einblick.grants.services import create_grant, replace_grant
+from einblick.office import members
 from einblick.portfolio.models import Contract, RiskLocation
 from einblick.portfolio.payloads import EMAIL_PATTERN
 
@@ -31,7 +26,7 @@ GrantId = Path(..., pattern=r"^[A-Za-z0-9_-]{1,24}$", description="The grant's o
 MemberEmail = Path(..., max_length=254, pattern=EMAIL_PATTERN, description="The member's e-mail address")
 
 
-def _grants(request: HttpRequest) -> QuerySet[Grant]:
+def _grants(request: ApiRequest) -> QuerySet[Grant]:
     return (
         Grant.objects.filter(broker=broker_of(request))
         .select_related("tariff_account", "clerk")
@@ -39,70 +34,70 @@ def _grants(request: HttpRequest) -> QuerySet[Grant]:
     )
 
 
-def _grant(request: HttpRequest, grant_id: str) -> Grant:
+def _grant(request: ApiRequest, grant_id: str) -> Grant:
     """The grant with everything grant_out() shows."""
     return get_object_or_404(_grants(request), pk=grant_id)
 
 
-def _lean(request: HttpRequest, grant_id: str) -> Grant:
+def _lean(request: ApiRequest, grant_id: str) -> Grant:
     """The grant alone, for calls that do not show it."""
     return get_object_or_404(Grant.objects.select_related("broker"), broker=broker_of(request), pk=grant_id)
 
 
-def _member(request: HttpRequest, grant_id: str, email: str) -> GrantMember:
+def _member(request: ApiRequest, grant_id: str, email: str) -> GrantMember:
     return get_object_or_404(
         GrantMember, grant__broker=broker_of(request), grant_id=grant_id, email=email.lower()
     )
 
 
 @router.post("/grants", response={201: schemas.GrantOut, **ERRORS})
-def post_grant(request: HttpRequest, body: GrantIn) -> Status:
+def post_grant(request: ApiRequest, body: GrantIn) -> Status:
     grant = create_grant(broker=broker_of(request), actor=actor_of(request), data=body)
     return Status(201, schemas.grant_out(_grant(request, grant.pk)))
 
 
 @router.get("/grants", response={200: schemas.GrantPage, **ERRORS})
-def list_grants(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+def list_grants(request: ApiRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
     return page(_grants(request), "id", check_limit(limit), cursor, schemas.grant_out)
 
 
 @router.get("/grants/{id}", response={200: schemas.GrantOut, **ERRORS})
-def get_grant(request: HttpRequest, id: str = GrantId) -> dict[str, Any]:
+def get_grant(request: ApiRequest, id: str = GrantId) -> dict[str, Any]:
     return schemas.grant_out(_grant(request, id))
 
 
 @router.put("/grants/{id}", response={200: schemas.GrantOut, **ERRORS})
-def put_grant(request: HttpRequest, body: GrantIn, id: str = GrantId) -> dict[str, Any]:
+def put_grant(request: ApiRequest, body: GrantIn, id: str = GrantId) -> dict[str, Any]:
     replace_grant(grant=_lean(request, id), actor=actor_of(request), data=body)
     return schemas.grant_out(_grant(request, id))
 
 
 @router.delete("/grants/{id}", response={204: None, **ERRORS})
-def remove_grant(request: HttpRequest, id: str = GrantId) -> Status:
-    delete_grant(grant=_lean(request, id), actor=actor_of(request))
+def remove_grant(request: ApiRequest, id: str = GrantId) -> Status:
+    members.delete_grant(grant=_lean(request, id), actor=actor_of(request))
     return Status(204, None)
 
 
 @router.get("/grants/{id}/members", response={200: list[schemas.MemberOut], **ERRORS})
-def list_members(request: HttpRequest, id: str = GrantId) -> list[dict[str, Any]]:
+def list_members(request: ApiRequest, id: str = GrantId) -> list[dict[str, Any]]:
     return [schemas.member_out(member) for member in _lean(request, id).members.all()]
 
 
 @router.post("/grants/{id}/members", response={200: schemas.MemberOut, 201: schemas.MemberOut, **ERRORS})
-def post_member(request: HttpRequest, body: MemberIn, id: str = GrantId) -> Status:
-    member, created = add_member(grant=_lean(request, id), actor=actor_of(request), email=body.email)
+def post_member(request: ApiRequest, body: MemberIn, id: str = GrantId) -> Status:
+    member, created = members.share(grant=_lean(request, id), actor=actor_of(request), email=body.email)
     return Status(201 if created else 200, schemas.member_out(member))
 
 
 @router.post("/grants/{id}/members/{email}/resend", response={202: schemas.MemberOut, **ERRORS})
-def resend_member(request: HttpRequest, id: str = GrantId, email: str = MemberEmail) -> Status:
-    member = resend_invitation(member=_member(request, id, email), actor=actor_of(request))
+def resend_member(request: ApiRequest, id: str = GrantId, email: str = MemberEmail) -> Status:
+    member = members.resend_invitation(member=_member(request, id, email), actor=actor_of(request))
     return Status(202, schemas.member_out(member))
 
 
 @router.delete("/grants/{id}/members/{email}", response={204: None, **ERRORS})
-def delete_member(request: HttpRequest, id: str = GrantId, email: str = MemberEmail) -> Status:
-    remove_member(member=_member(request, id, email), actor=actor_of(request))
+def delete_member(request: ApiRequest, id: str = GrantId, email: str = MemberEmail) -> Status:
+    members.unshare(member=_member(request, id, email), actor=actor_of(request))
     return Status(204, None)
 
 
@@ -140,7 +135,7 @@ def _view(
 
 
 @router.get("/grants/{id}/view", response={200: schemas.ViewOut, **ERRORS})
-def grant_view(request: HttpRequest, id: str = GrantId) -> HttpResponse:
+def grant_view(request: ApiRequest, id: str = GrantId) -> HttpResponse:
     """Freischaltungseinsicht: exactly what the grant shows."""
     grant = get_object_or_404(Grant.objects.select_related("clerk"), broker=broker_of(request), pk=id)
     return _view(
@@ -154,7 +149,7 @@ def grant_view(request: HttpRequest, id: str = GrantId) -> HttpResponse:
 
 
 @router.get("/users/{email}/view", response={200: schemas.ViewOut, **ERRORS}, tags=["grants"])
-def user_view(request: HttpRequest, email: str = MemberEmail) -> HttpResponse:
+def user_view(request: ApiRequest, email: str = MemberEmail) -> HttpResponse:
     """The union over the user's active grants of this broker; 404 when there are none."""
     grants = list(
         visibility.active_grants(broker_of(request).pk, email).select_related("clerk").order_by("id")

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Field, Path, Router, Schema, Status
 
 from einblick.api.common import ERRORS, actor_of, broker_of, check_limit
+from einblick.api.http import ApiRequest
 from einblick.brokers.models import EXTERNAL_ID_PATTERN, StaffMember
 from einblick.errors import FieldError, Invalid
 from einblick.grants.models import Grant
@@ -78,7 +79,7 @@ class ConversationIn(Schema):
     author: str = StaffId
 
 
-def _processes(request: HttpRequest) -> QuerySet[Process]:
+def _processes(request: ApiRequest) -> QuerySet[Process]:
     messages = (
         Message.objects.select_related("author_user", "author_staff")
         .prefetch_related("attachments")
@@ -91,7 +92,7 @@ def _processes(request: HttpRequest) -> QuerySet[Process]:
     )
 
 
-def _process(request: HttpRequest, process_id: str) -> Process:
+def _process(request: ApiRequest, process_id: str) -> Process:
     return get_object_or_404(_processes(request), pk=process_id)
 
 
@@ -157,7 +158,7 @@ def _after(cursor: str) -> Q:
 
 @router.get("/processes", response={200: ProcessPage, **ERRORS})
 def list_processes(
-    request: HttpRequest, state: str | None = None, limit: int = 100, cursor: str | None = None
+    request: ApiRequest, state: str | None = None, limit: int = 100, cursor: str | None = None
 ) -> dict[str, Any]:
     """Oldest first. `state`: new (not yet acknowledged), acknowledged or closed."""
     rows = _processes(request)
@@ -178,12 +179,12 @@ def list_processes(
 
 
 @router.get("/processes/{id}", response={200: ProcessOut, **ERRORS})
-def get_process(request: HttpRequest, id: str = ProcessId) -> dict[str, Any]:
+def get_process(request: ApiRequest, id: str = ProcessId) -> dict[str, Any]:
     return process_out(_process(request, id))
 
 
 @router.post("/processes/{id}/ack", response={200: ProcessOut, **ERRORS})
-def ack_process(request: HttpRequest, body: AckIn, id: str = ProcessId) -> dict[str, Any]:
+def ack_process(request: ApiRequest, body: AckIn, id: str = ProcessId) -> dict[str, Any]:
     """Idempotent: the same reference again answers 200 and changes nothing; another one 409."""
     services.acknowledge(
         process=_process(request, id), ams_reference=body.ams_reference, actor=actor_of(request)
@@ -191,7 +192,7 @@ def ack_process(request: HttpRequest, body: AckIn, id: str = ProcessId) -> dict[
     return process_out(_process(request, id))
 
 
-def _author(request: HttpRequest, external_id: str) -> StaffMember:
+def _author(request: ApiRequest, external_id: str) -> StaffMember:
     author = StaffMember.objects.filter(broker=broker_of(request), external_id=external_id).first()
     if author is None:
         raise Invalid(
@@ -201,7 +202,7 @@ def _author(request: HttpRequest, external_id: str) -> StaffMember:
 
 
 @router.post("/processes/{id}/messages", response={201: ProcessOut, **ERRORS})
-def answer_process(request: HttpRequest, body: ReplyIn, id: str = ProcessId) -> Status:
+def answer_process(request: ApiRequest, body: ReplyIn, id: str = ProcessId) -> Status:
     """An answer from the office; the user is told by e-mail that there is news."""
     process = _process(request, id)
     services.reply_as_office(
@@ -211,7 +212,7 @@ def answer_process(request: HttpRequest, body: ReplyIn, id: str = ProcessId) -> 
 
 
 @router.post("/processes", response={201: ProcessOut, **ERRORS})
-def start_process(request: HttpRequest, body: ConversationIn) -> Status:
+def start_process(request: ApiRequest, body: ConversationIn) -> Status:
     """The office starts a conversation with an active member of one of its grants."""
     grant = (
         Grant.objects.filter(broker=broker_of(request), pk=body.grant)
@@ -241,7 +242,7 @@ def start_process(request: HttpRequest, body: ConversationIn) -> Status:
         "responses": {"200": {"description": "the file", "content": {"application/octet-stream": {}}}}
     },
 )
-def get_attachment(request: HttpRequest, n: int, id: str = ProcessId) -> FileResponse:
+def get_attachment(request: ApiRequest, n: int, id: str = ProcessId) -> FileResponse:
     """The file, as a download."""
     process = get_object_or_404(Process, broker=broker_of(request), pk=id)
     return files.download(get_object_or_404(Attachment, pk=n, message__process=process))

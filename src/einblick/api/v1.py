@@ -7,7 +7,7 @@ import orjson
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Path, Query, Router, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from einblick.api import grants, processes, schemas
 from einblick.api.auth import TokenAuth
 from einblick.api.common import ERRORS, actor_of, broker_of, check_limit, page
+from einblick.api.http import ApiRequest
 from einblick.brokers.models import EXTERNAL_ID_PATTERN, Broker
 from einblick.errors import DomainError, FieldError, Invalid, clean_message, is_unique_violation
 from einblick.portfolio import payloads
@@ -44,13 +45,13 @@ api = NinjaAPI(
 
 
 def _error(
-    request: HttpRequest, status: int, detail: str, errors: list[dict[str, Any]] | None = None
+    request: ApiRequest, status: int, detail: str, errors: list[dict[str, Any]] | None = None
 ) -> HttpResponse:
     return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
 
 
 @api.exception_handler(ValidationError)
-def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+def _validation_error(request: ApiRequest, exc: ValidationError) -> HttpResponse:
     errors = []
     for error in exc.errors:
         loc = list(error.get("loc", ()))
@@ -61,7 +62,7 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 
 
 @api.exception_handler(DomainError)
-def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+def _domain_error(request: ApiRequest, exc: DomainError) -> HttpResponse:
     if request.resolver_match and request.resolver_match.url_name == "import_batch":
         errors = [schemas.import_error_item(error) for error in exc.errors]
     else:
@@ -70,24 +71,24 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 
 @api.exception_handler(AuthenticationError)
-def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+def _unauthorized(request: ApiRequest, exc: AuthenticationError) -> HttpResponse:
     response = _error(request, 401, "A valid API token is required (Authorization: Bearer <token>).")
     response["WWW-Authenticate"] = "Bearer"
     return response
 
 
 @api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+def _http_error(request: ApiRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, exc.message)
 
 
 @api.exception_handler(Http404)
-def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+def _not_found(request: ApiRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "Not found.")
 
 
 @api.exception_handler(IntegrityError)
-def _conflict(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+def _conflict(request: ApiRequest, exc: IntegrityError) -> HttpResponse:
     # Validation runs before every write, so a unique violation is a concurrent write of the same
     # objects. Anything else is a gap in validation: a bug, and a 500.
     if not is_unique_violation(exc):
@@ -96,7 +97,7 @@ def _conflict(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
 
 
 @api.exception_handler(RequestDataTooBig)
-def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+def _too_big(request: ApiRequest, exc: RequestDataTooBig) -> HttpResponse:
     return _error(request, 413, "The request body is too large.")
 
 
@@ -123,17 +124,17 @@ def _register(
     """GET one, PUT (create 201 / replace 200) and DELETE (204) for an entity keyed by external id."""
     tag = [path]
 
-    def read(request: HttpRequest, external_id: str = ExternalId) -> dict[str, Any]:
+    def read(request: ApiRequest, external_id: str = ExternalId) -> dict[str, Any]:
         obj = queryset(broker_of(request)).filter(external_id=external_id).first()
         if obj is None:
             raise Http404
         return out(obj)
 
-    def put(request: HttpRequest, body: payload, external_id: str = ExternalId) -> Status:  # type: ignore[valid-type]
+    def put(request: ApiRequest, body: payload, external_id: str = ExternalId) -> Status:  # type: ignore[valid-type]
         outcome = _put(request, section, external_id, body)
         return Status(201 if outcome == "created" else 200, read(request, external_id))
 
-    def delete(request: HttpRequest, external_id: str = ExternalId) -> Status:
+    def delete(request: ApiRequest, external_id: str = ExternalId) -> Status:
         if not delete_object(
             broker=broker_of(request), actor=actor_of(request), section=section, external_id=external_id
         ):
@@ -151,7 +152,7 @@ def _register(
         router.delete(f"/{path}/{{external_id}}", response={204: None, **ERRORS}, tags=tag)(delete)
 
 
-def _put(request: HttpRequest, section: str, key: str, body: BaseModel) -> str:
+def _put(request: ApiRequest, section: str, key: str, body: BaseModel) -> str:
     """put_object, with its errors located in the request body."""
     try:
         return put_object(
@@ -206,20 +207,20 @@ LineCode = Path(..., pattern=EXTERNAL_ID_PATTERN, description="The line's code, 
 
 
 @portfolio.get("/lines/{code}", response={200: schemas.LineOut, **ERRORS}, tags=["lines"])
-def get_line(request: HttpRequest, code: str = LineCode) -> dict[str, Any]:
+def get_line(request: ApiRequest, code: str = LineCode) -> dict[str, Any]:
     return schemas.line_out(get_object_or_404(broker_of(request).lines, code=code))
 
 
 @portfolio.put(
     "/lines/{code}", response={200: schemas.LineOut, 201: schemas.LineOut, **ERRORS}, tags=["lines"]
 )
-def put_line(request: HttpRequest, body: payloads.LineIn, code: str = LineCode) -> Status:
+def put_line(request: ApiRequest, body: payloads.LineIn, code: str = LineCode) -> Status:
     outcome = _put(request, "lines", code, body)
     return Status(201 if outcome == "created" else 200, get_line(request, code))
 
 
 @portfolio.get("/customers", response={200: schemas.CustomerPage, **ERRORS}, tags=["customers"])
-def list_customers(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+def list_customers(request: ApiRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
     return page(
         broker_of(request).customers.all(), "external_id", check_limit(limit), cursor, schemas.customer_out
     )
@@ -227,7 +228,7 @@ def list_customers(request: HttpRequest, limit: int = 100, cursor: str | None = 
 
 @portfolio.get("/contracts", response={200: schemas.ContractPage, **ERRORS}, tags=["contracts"])
 def list_contracts(
-    request: HttpRequest, customer: str | None = FilterId, limit: int = 100, cursor: str | None = None
+    request: ApiRequest, customer: str | None = FilterId, limit: int = 100, cursor: str | None = None
 ) -> dict[str, Any]:
     contracts = _contracts(broker_of(request))
     if customer is not None:
@@ -237,7 +238,7 @@ def list_contracts(
 
 @portfolio.get("/claims", response={200: schemas.ClaimPage, **ERRORS}, tags=["claims"])
 def list_claims(
-    request: HttpRequest,
+    request: ApiRequest,
     customer: str | None = FilterId,
     contract: str | None = FilterId,
     limit: int = 100,
@@ -252,20 +253,20 @@ def list_claims(
 
 
 @portfolio.get("/staff", response={200: schemas.StaffPage, **ERRORS}, tags=["staff"])
-def list_staff(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+def list_staff(request: ApiRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
     return page(broker_of(request).staff.all(), "external_id", check_limit(limit), cursor, schemas.staff_out)
 
 
 @portfolio.get(
     "/tariff-accounts", response={200: schemas.TariffAccountPage, **ERRORS}, tags=["tariff-accounts"]
 )
-def list_tariff_accounts(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+def list_tariff_accounts(request: ApiRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
     accounts = broker_of(request).tariff_accounts.all()
     return page(accounts, "external_id", check_limit(limit), cursor, schemas.tariff_account_out)
 
 
 @portfolio.get("/lines", response={200: schemas.LinePage, **ERRORS}, tags=["lines"])
-def list_lines(request: HttpRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+def list_lines(request: ApiRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
     return page(broker_of(request).lines.all(), "code", check_limit(limit), cursor, schemas.line_out)
 
 
@@ -285,7 +286,7 @@ _IMPORT_SCHEMA.pop("$defs", None)
         "requestBody": {"required": True, "content": {"application/json": {"schema": _IMPORT_SCHEMA}}}
     },
 )
-def import_(request: HttpRequest, mode: Literal["atomic", "partial"] = "atomic") -> dict[str, Any]:
+def import_(request: ApiRequest, mode: Literal["atomic", "partial"] = "atomic") -> dict[str, Any]:
     try:
         # read(), not .body: the body may be larger than DATA_UPLOAD_MAX_MEMORY_SIZE, which holds for
         # every other request; the middleware has checked it against IMPORT_MAX_BYTES already.

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
 
 from einblick.audit.context import current_ip
 from einblick.audit.models import AuditEntry
-from einblick.brokers.models import ApiToken, Broker
+
+if TYPE_CHECKING:  # the audit log sits below the brokers, who log through it
+    from einblick.brokers.models import Broker
 
 # Who acted: an API token, a user, or None for the command line / the system.
 Actor = Any
@@ -15,9 +19,9 @@ Actor = Any
 def actor_fields(actor: Actor) -> dict[str, Any]:
     if actor is None:
         return {"actor_label": "system"}
-    if isinstance(actor, ApiToken):
-        return {"actor_token": actor, "actor_label": f"API token {actor.name}"}
-    return {"actor_user": actor, "actor_label": str(actor)}
+    if isinstance(actor, AbstractBaseUser):
+        return {"actor_user": actor, "actor_label": str(actor)}
+    return {"actor_token": actor, "actor_label": f"API token {actor.name}"}  # brokers.ApiToken
 
 
 def log_action(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from einblick.audit.services import Actor, log_action
 from einblick.brokers.models import Broker, BrokerLogo
 from einblick.errors import FieldError, Invalid
+from einblick.errors import messages as M
 
 MAX_BYTES = 512 * 1024
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -30,17 +31,15 @@ def set_logo(*, broker: Broker, data: bytes, actor: Actor) -> str:
     """Store the logo; raises Invalid naming the field `logo` unless it is a PNG or JPEG of at most
     MAX_BYTES. Returns its media type."""
     if not data:
-        raise Invalid("The logo is empty.", [FieldError(("logo",), "the file is empty")])
+        raise Invalid(M.LOGO_EMPTY, [FieldError(("logo",), M.FILE_EMPTY)])
     if len(data) > MAX_BYTES:
         raise Invalid(
-            "The logo is too large.",
-            [FieldError(("logo",), f"at most {MAX_BYTES // 1024} KB, this one has {len(data) // 1024} KB")],
+            M.LOGO_TOO_LARGE,
+            [FieldError(("logo",), M.LOGO_SIZE % {"limit": MAX_BYTES // 1024, "size": len(data) // 1024})],
         )
     kind = media_type(data)
     if kind is None:
-        raise Invalid(
-            "The logo must be a PNG or JPEG image.", [FieldError(("logo",), "not a PNG or JPEG image")]
-        )
+        raise Invalid(M.LOGO_NOT_IMAGE, [FieldError(("logo",), M.NOT_PNG_OR_JPEG)])
     BrokerLogo.objects.update_or_create(broker=broker, defaults={"content": data})
     broker.logo_type = kind
     broker.logo_changed_at = timezone.now()

@@ -11,33 +11,10 @@ from django.utils import timezone
 
 from einblick.audit.services import Actor, log_action
 from einblick.brokers.models import ApiToken, Broker, hash_token
-from einblick.errors import Conflict, FieldError, Invalid
-from einblick.portfolio.catalogue import DEFAULT_LINES
-from einblick.portfolio.models import Line
+from einblick.errors import FieldError, Invalid
+from einblick.errors import messages as M
 
 TOKEN_PREFIX = "ebk_"  # noqa: S105 - a prefix, not a secret
-
-
-@transaction.atomic
-def create_broker(*, slug: str, name: str, actor: Actor = None) -> Broker:
-    """A new tenant with the default line catalogue."""
-    if Broker.objects.filter(slug=slug).exists():
-        raise Conflict(f"A broker with the slug {slug!r} exists already.", [FieldError(("slug",), "taken")])
-    broker = Broker(slug=slug, name=name)
-    try:
-        broker.full_clean()
-    except ValidationError as exc:
-        errors = [FieldError((field,), " ".join(messages)) for field, messages in exc.message_dict.items()]
-        raise Invalid("The broker is invalid.", errors) from None
-    broker.save()
-    Line.objects.bulk_create(
-        [
-            Line(broker=broker, code=code, label=label, group=group, gdv=gdv)
-            for code, label, group, gdv in DEFAULT_LINES
-        ]
-    )
-    log_action(broker=broker, actor=actor, action="broker.created", object_type="broker", object_id=slug)
-    return broker
 
 
 def data_changed(broker_id: int) -> None:
@@ -95,9 +72,9 @@ def set_webhook(*, broker: Broker, url: str | None, actor: Actor) -> str | None:
     try:
         field.clean(url, broker)
     except ValidationError:
-        raise Invalid("The webhook URL is invalid.", [FieldError(("url",), "an http or https URL")]) from None
+        raise Invalid(M.WEBHOOK_INVALID, [FieldError(("url",), M.HTTP_URL)]) from None
     if not url.startswith(("https://", "http://")):
-        raise Invalid("The webhook URL is invalid.", [FieldError(("url",), "an http or https URL")])
+        raise Invalid(M.WEBHOOK_INVALID, [FieldError(("url",), M.HTTP_URL)])
     secret = secrets.token_urlsafe(32)
     broker.webhook_url, broker.webhook_secret = url, secret
     broker.save(update_fields=["webhook_url", "webhook_secret"])

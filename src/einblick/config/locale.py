@@ -1,6 +1,7 @@
 """German unless the user chose English: the language comes from the language cookie (set by the
 switch in the footer), never from the browser's Accept-Language (a German portal in an English
-browser stays German)."""
+browser stays German). The API speaks English whatever the cookie says (api-v1.md): its refusals come
+from the same catalogue (errors.messages) as the office's, in English."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ class LanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-        language = chosen if chosen in self.languages else settings.LANGUAGE_CODE
+        if request.path.startswith("/api/"):
+            language = "en"
+        else:
+            language = chosen if chosen in self.languages else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)

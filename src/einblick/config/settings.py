@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "einblick.portfolio",
     "einblick.grants",
     "einblick.processes",
+    "einblick.office",
     "django_tasks",
     "django_tasks_db",
     "einblick.demo",

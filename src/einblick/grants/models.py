@@ -48,6 +48,13 @@ class GrantView(models.TextChoices):
     BUSINESS = "business", _("Business customer view")
 
 
+class GrantQuerySet(models.QuerySet["Grant"]):
+    def of_active_member(self, email: str) -> GrantQuerySet:
+        """The grants in which this e-mail is an active member (of every broker; filter further for
+        one). The one place that says who is a portal user of which grant (visibility.md §7)."""
+        return self.filter(pk__in=GrantMember.objects.active(email).values("grant_id"))
+
+
 class Grant(models.Model):
     id = models.CharField(primary_key=True, max_length=24, default=new_grant_id, editable=False)
     broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="grants")
@@ -86,6 +93,8 @@ class Grant(models.Model):
     )
     show_clerk = models.BooleanField(_("show clerk"), default=False)
 
+    objects = GrantQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("grant")
         verbose_name_plural = _("grants")
@@ -103,6 +112,13 @@ class MemberState(models.TextChoices):
     ACTIVE = "active", _("active")
 
 
+class GrantMemberQuerySet(models.QuerySet["GrantMember"]):
+    def active(self, email: str | None = None) -> GrantMemberQuerySet:
+        """Active memberships (of this e-mail, ignoring case: members are stored lower-case)."""
+        rows = self.filter(state=MemberState.ACTIVE)
+        return rows if email is None else rows.filter(email=email.lower())
+
+
 class GrantMember(models.Model):
     """A portal user of a grant, by e-mail (Geteilt mit Benutzer)."""
 
@@ -113,6 +129,8 @@ class GrantMember(models.Model):
     )
     invited_at = models.DateTimeField(_("invited at"))
     joined_at = models.DateTimeField(_("joined at"), null=True, blank=True)
+
+    objects = GrantMemberQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("grant member")

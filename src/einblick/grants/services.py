@@ -7,12 +7,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from einblick.accounts import invitations, sessions
-from einblick.accounts.models import User
 from einblick.audit.services import Actor, log_action
 from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember, TariffAccount
 from einblick.brokers.services import data_changed
 from einblick.errors import Conflict, ErrorList, FieldError, Invalid
+from einblick.errors import messages as M
 from einblick.grants.models import STATUS_OPTIONS, Grant, GrantMember, MemberState
 from einblick.grants.payloads import GrantIn
 from einblick.portfolio.importing.sql import lookup
@@ -52,15 +51,16 @@ def replace_grant(*, grant: Grant, actor: Actor, data: GrantIn) -> Grant:
 
 
 @transaction.atomic
-def delete_grant(*, grant: Grant, actor: Actor) -> None:
-    """Its members lose access at once: visibility asks for grants that exist."""
+def delete_grant(*, grant: Grant, actor: Actor) -> list[str]:
+    """Its members lose access at once: visibility asks for grants that exist. Returns their
+    addresses: office.members.delete_grant ends the sessions of who has no access left."""
     log_action(
         broker=grant.broker, actor=actor, action="grant.deleted", object_type="grant", object_id=grant.pk
     )
     emails = list(grant.members.values_list("email", flat=True))
     grant.delete()
     data_changed(grant.broker_id)
-    sessions.end_sessions_without_access(emails=emails)
+    return emails
 
 
 def _write(grant: Grant, data: GrantIn) -> None:
@@ -70,14 +70,16 @@ def _write(grant: Grant, data: GrantIn) -> None:
     customers = lookup(broker, Customer, data.customers)
     for i, ext in enumerate(data.customers):
         if ext not in customers:
-            errors.add("customers", i, msg=f"customer {ext} does not exist")
+            errors.add("customers", i, msg=M.CUSTOMER_MISSING % {"id": ext})
     for i, option in enumerate(data.share.statuses):
         if option not in STATUS_OPTIONS:
-            errors.add("share", "statuses", i, msg=f"unknown status option; use {', '.join(STATUS_OPTIONS)}")
+            errors.add(
+                "share", "statuses", i, msg=M.STATUS_OPTION_UNKNOWN % {"options": ", ".join(STATUS_OPTIONS)}
+            )
     lines = lookup(broker, Line, data.share.lines, key="code")
     for i, code in enumerate(data.share.lines):
         if code not in lines:
-            errors.add("share", "lines", i, msg=f"line {code} is not in the catalogue")
+            errors.add("share", "lines", i, msg=M.LINE_MISSING % {"code": code})
     contracts = lookup(broker, Contract, data.share.contracts, "customer_id")
     covered = set(customers.values())
     picked_customers = {customer_id for _, customer_id in contracts.values()} - covered
@@ -86,13 +88,13 @@ def _write(grant: Grant, data: GrantIn) -> None:
         covered |= set(by_number.values_list("pk", flat=True))
     for i, ext in enumerate(data.share.contracts):
         if ext not in contracts:
-            errors.add("share", "contracts", i, msg=f"contract {ext} does not exist")
+            errors.add("share", "contracts", i, msg=M.CONTRACT_MISSING % {"id": ext})
         elif contracts[ext][1] not in covered:
             errors.add(
                 "share",
                 "contracts",
                 i,
-                msg=f"contract {ext} belongs to a customer who is not in this grant; add the customer first",
+                msg=M.CONTRACT_OF_OTHER_CUSTOMER % {"id": ext},
             )
     tariff_account = None
     if data.actions.tariff_account is not None:
@@ -103,17 +105,17 @@ def _write(grant: Grant, data: GrantIn) -> None:
             errors.add(
                 "actions",
                 "tariff_account",
-                msg=f"tariff account {data.actions.tariff_account} does not exist",
+                msg=M.TARIFF_ACCOUNT_MISSING % {"id": data.actions.tariff_account},
             )
     clerk = None
     if data.actions.clerk is not None:
         clerk = StaffMember.objects.filter(broker=broker, external_id=data.actions.clerk).first()
         if clerk is None:
-            errors.add("actions", "clerk", msg=f"staff member {data.actions.clerk} does not exist")
+            errors.add("actions", "clerk", msg=M.STAFF_MISSING % {"id": data.actions.clerk})
         elif clerk.role not in LOGIN_ROLES:
-            errors.add("actions", "clerk", msg="the clerk must be a staff member with role admin or user")
+            errors.add("actions", "clerk", msg=M.CLERK_WITHOUT_LOGIN)
     if errors:
-        raise Invalid("The grant was not saved.", errors.items)
+        raise Invalid(M.GRANT_NOT_SAVED, errors.items)
 
     grant.name = data.name
     grant.intermediaries = sorted(set(data.intermediaries))
@@ -132,23 +134,22 @@ def _write(grant: Grant, data: GrantIn) -> None:
 
 
 @transaction.atomic
-def add_member(*, grant: Grant, actor: Actor, email: str) -> tuple[GrantMember, bool]:
-    """Teilen: a registered e-mail becomes active at once and gets a notice, an unknown one is
-    invited by e-mail with a single-use link (accounts.invitations)."""
+def add_member(*, grant: Grant, actor: Actor, email: str, active: bool) -> tuple[GrantMember, bool]:
+    """A member by e-mail, active at once (`active`: the address has an account) or invited; returns
+    the member and whether it is new. Who is told what is office.members.share's business."""
     email = email.lower()
     member = GrantMember.objects.filter(grant=grant, email=email).first()
     if member is not None:
         return member, False
     now = timezone.now()
-    known = User.objects.filter(email__iexact=email, is_active=True).exists()
     try:
         with transaction.atomic():
             member = GrantMember.objects.create(
                 grant=grant,
                 email=email,
-                state=MemberState.ACTIVE if known else MemberState.INVITED,
+                state=MemberState.ACTIVE if active else MemberState.INVITED,
                 invited_at=now,
-                joined_at=now if known else None,
+                joined_at=now if active else None,
             )
     except IntegrityError:  # added at the same moment by another request
         return GrantMember.objects.get(grant=grant, email=email), False
@@ -160,21 +161,16 @@ def add_member(*, grant: Grant, actor: Actor, email: str) -> tuple[GrantMember, 
         object_id=grant.pk,
         data={"state": member.state, "email": member.email},
     )
-    if known:
-        invitations.send_access_notice(member=member)
-    else:
-        invitations.send_invitation(member=member)
     return member, True
 
 
 @transaction.atomic
-def resend_invitation(*, member: GrantMember, actor: Actor) -> GrantMember:
-    """Link versenden: a fresh link by e-mail; the earlier link stops working."""
+def renew_invitation(*, member: GrantMember, actor: Actor) -> GrantMember:
+    """Link versenden, the grant's part: the member is invited anew (office.members sends the link)."""
     if member.state != MemberState.INVITED:
-        raise Conflict("The member has joined already; there is no invitation to send again.")
+        raise Conflict(M.MEMBER_JOINED)
     member.invited_at = timezone.now()
     member.save(update_fields=["invited_at"])
-    invitations.send_invitation(member=member)
     log_action(
         broker=member.grant.broker,
         actor=actor,
@@ -188,8 +184,8 @@ def resend_invitation(*, member: GrantMember, actor: Actor) -> GrantMember:
 
 @transaction.atomic
 def remove_member(*, member: GrantMember, actor: Actor) -> None:
-    """Access ends at once: visibility asks for active members of existing grants. Someone left with
-    no grant and no staff membership is also logged out everywhere."""
+    """Access ends at once: visibility asks for active members of existing grants (office.members.unshare
+    also logs out who is left with no access)."""
     log_action(
         broker=member.grant.broker,
         actor=actor,
@@ -199,13 +195,13 @@ def remove_member(*, member: GrantMember, actor: Actor) -> None:
         data={"email": member.email},
     )
     member.delete()
-    sessions.end_sessions_without_access(emails=[member.email])
 
 
 def drop_uncovered_picks(*, contract_pks: list[int]) -> int:
     """When a customer leaves a grant, their hand-picked contracts leave with them (visibility.md §2).
     Customers leave intermediary grants, and contracts change customer, through the AMS's import,
-    which calls this for the contracts concerned; returns how many picks were dropped."""
+    which announces the contracts concerned (portfolio.signals.contracts_regrouped, connected in
+    GrantsConfig.ready); returns how many picks were dropped."""
     if not contract_pks:
         return 0
     picks = Grant.contracts.through.objects.filter(contract_id__in=contract_pks).values_list(
@@ -235,7 +231,7 @@ def drop_uncovered_picks(*, contract_pks: list[int]) -> int:
 def rename_grant(*, grant: Grant, actor: Actor, name: str) -> Grant:
     name = " ".join(name.split())
     if not name or len(name) > 200:
-        raise Invalid("The grant was not renamed.", [FieldError(("name",), "1 to 200 characters")])
+        raise Invalid(M.GRANT_NOT_RENAMED, [FieldError(("name",), M.GRANT_NAME_LENGTH)])
     grant.name = name
     grant.save(update_fields=["name", "updated_at"])
     log_action(

@@ -12,9 +12,8 @@ from typing import TypedDict
 
 from django.db.models import Q, QuerySet
 
-from einblick.grants.models import Grant, MemberState
+from einblick.grants.models import Grant
 from einblick.portfolio.models import Claim, Contract, ContractStatus, Customer, Line, RiskLocation
-from einblick.processes.models import Process
 
 NOTHING = Q(pk__in=[])
 # Options that match a status as it is (visibility.md §1); ANTRAG, POLICE and EIGEN look at dates.
@@ -109,17 +108,18 @@ def risk_locations(grant: Grant) -> QuerySet[RiskLocation]:
     return RiskLocation.objects.filter(contract_id__in=contracts(grant).values("pk"))
 
 
-def processes(grant: Grant, email: str | None) -> QuerySet[Process]:
-    """§5: with shared_processes every member sees the grant's processes; otherwise each user their
+def processes_q(grant: Grant, email: str | None) -> Q:
+    """§5, on processes (processes.Process, which builds on grants; its manager's `visible()` applies
+    this): with shared_processes every member sees the grant's processes; otherwise each user their
     own: those they started and those the office started for them. `email` None (the staff preview,
     which is nobody's): the grant's processes when they are shared, else none."""
-    rows = Process.objects.filter(broker_id=grant.broker_id, grant_id=grant.pk)
+    rows = Q(broker_id=grant.broker_id, grant_id=grant.pk)
     if grant.shared_processes:
         return rows
     if email is None:
-        return rows.none()
+        return NOTHING
     email = email.lower()
-    return rows.filter(Q(created_by__email__iexact=email) | Q(recipient=email))
+    return rows & (Q(created_by__email__iexact=email) | Q(recipient=email))
 
 
 def permissions(grant: Grant) -> Permissions:
@@ -139,9 +139,7 @@ def permissions(grant: Grant) -> Permissions:
 
 def active_grants(broker_id: int, email: str) -> QuerySet[Grant]:
     """The grants of one broker in which this e-mail is an active member."""
-    return Grant.objects.filter(
-        broker_id=broker_id, members__email=email.lower(), members__state=MemberState.ACTIVE
-    ).distinct()
+    return Grant.objects.of_active_member(email).filter(broker_id=broker_id)
 
 
 def _union(grants: Iterable[Grant], q_of: Callable[[Grant], Q]) -> Q:

@@ -3,25 +3,20 @@ broker in preview (Freischaltungseinsicht, read-only). Everything else is 404 (v
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseBase, HttpResponseNotAllowed
 from django.views.decorators.cache import never_cache
 
-from einblick.accounts.roles import staff_memberships
-from einblick.brokers.models import StaffRole
-from einblick.grants.models import Grant, MemberState
+from einblick.accounts.preview import GRANT_ID, in_preview, previewable_grant
+from einblick.grants.models import Grant
+from einblick.portal.http import PortalRequest
 
-PREVIEW_SESSION_KEY = "einblick_previews"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-GRANT_ID = re.compile(r"g_[A-Za-z0-9_-]{1,22}")
 
 
 def member_grants(email: str) -> list[Grant]:
@@ -29,30 +24,9 @@ def member_grants(email: str) -> list[Grant]:
     context switcher shows them: one query gives the page its grant and the others."""
     return list(
         Grant.objects.select_related("broker", "clerk", "tariff_account")
-        .filter(members__email=email.lower(), members__state=MemberState.ACTIVE)
+        .of_active_member(email)
         .order_by("broker__name", "name", "pk")
     )
-
-
-def previewable_grant(email: str, grant_id: str) -> Grant | None:
-    """A grant of a broker where this address is a staff admin."""
-    if not GRANT_ID.fullmatch(grant_id):
-        return None
-    brokers = staff_memberships(email).filter(role=StaffRole.ADMIN).values("broker_id")
-    return (
-        Grant.objects.select_related("broker", "clerk", "tariff_account")
-        .filter(pk=grant_id, broker_id__in=brokers)
-        .first()
-    )
-
-
-def in_preview(request: HttpRequest, grant_id: str) -> bool:
-    return grant_id in request.session.get(PREVIEW_SESSION_KEY, [])
-
-
-def start_preview(request: HttpRequest, grant: Grant) -> None:
-    previews = [g for g in request.session.get(PREVIEW_SESSION_KEY, []) if g != grant.pk]
-    request.session[PREVIEW_SESSION_KEY] = [*previews[-9:], grant.pk]
 
 
 def portal_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -72,8 +46,8 @@ def _portal(view: Callable[..., HttpResponseBase], *, writes: bool) -> Callable[
     @never_cache
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, grant_id: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        email = request.user.email  # type: ignore[union-attr]
+    def wrapped(request: PortalRequest, grant_id: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        email = request.user.email
         grants = member_grants(email) if GRANT_ID.fullmatch(grant_id) else []
         grant = next((g for g in grants if g.pk == grant_id), None)
         preview = False
@@ -87,9 +61,7 @@ def _portal(view: Callable[..., HttpResponseBase], *, writes: bool) -> Callable[
                 raise PermissionDenied("The preview is read-only.")
             if not (writes and request.method == "POST"):
                 return HttpResponseNotAllowed(SAFE_METHODS + (("POST",) if writes else ()))
-        request.grant = grant  # type: ignore[attr-defined]
-        request.preview = preview  # type: ignore[attr-defined]
-        request.member_grants = grants  # type: ignore[attr-defined]
+        request.grant, request.preview, request.member_grants = grant, preview, grants
         return view(request, grant, *args, **kwargs)
 
     return wrapped

@@ -4,9 +4,10 @@ styles), with a text colour on the brand colour that keeps the WCAG contrast."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 
+from einblick.accounts.http import AuthenticatedRequest
 from einblick.accounts.roles import brokers_of
 from einblick.brokers.colours import DARK, DEFAULT_BRAND, LIGHT, contrast, ink_on
 from einblick.brokers.models import Broker, BrokerLogo
@@ -24,13 +25,13 @@ def stylesheet(broker: Broker) -> str:
     )
 
 
-def _own_broker(request: HttpRequest, broker_id: int) -> Broker:
+def _own_broker(request: AuthenticatedRequest, broker_id: int) -> Broker:
     """A broker the signed-in person belongs to (staff, or member of one of its grants); 404 else."""
-    return get_object_or_404(brokers_of(request.user.email), pk=broker_id)  # type: ignore[union-attr]
+    return get_object_or_404(brokers_of(request.user.email), pk=broker_id)
 
 
 @login_required
-def brand_css(request: HttpRequest, broker_id: int) -> HttpResponse:
+def brand_css(request: AuthenticatedRequest, broker_id: int) -> HttpResponse:
     broker = _own_broker(request, broker_id)
     response = HttpResponse(stylesheet(broker), content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "private, max-age=86400"
@@ -38,7 +39,7 @@ def brand_css(request: HttpRequest, broker_id: int) -> HttpResponse:
 
 
 @login_required
-def logo(request: HttpRequest, broker_id: int) -> HttpResponse:
+def logo(request: AuthenticatedRequest, broker_id: int) -> HttpResponse:
     """The broker's logo, as the image it was checked to be (its URL changes with it)."""
     broker = _own_broker(request, broker_id)
     stored = BrokerLogo.objects.filter(broker=broker).first()

@@ -5,6 +5,7 @@ permission is checked here and again in the service; the preview refuses every P
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -12,25 +13,33 @@ from django import forms
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from einblick.errors import DomainError
+from einblick.errors import DomainError, to_form
 from einblick.grants import visibility
 from einblick.grants.models import Grant
 from einblick.portal.access import portal_form
 from einblick.portal.frame import frame
-from einblick.portal.messages import FILES_HELP, MultipleFileField, _errors_to, _new_token, _use_token
+from einblick.portal.http import PortalRequest
+from einblick.portal.messages import FILES_HELP, MultipleFileField, _new_token, _use_token
 from einblick.portfolio.models import Customer, Line, PaymentInterval
-from einblick.processes import services
+from einblick.processes import capture, services
 
 CUSTOMER_CHOICES = 500
 
 
 def _lines(grant: Grant) -> QuerySet[Line]:
     return Line.objects.filter(broker_id=grant.broker_id).order_by("label", "code")
+
+
+def _offer(field: forms.Field, queryset: QuerySet[Any], label: Callable[[Any], str]) -> None:
+    """A choice field's options: what the grant shows, named for people."""
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = queryset
+    field.label_from_instance = label  # type: ignore[method-assign,assignment]  # as Django documents it
 
 
 class CaptureForm(forms.Form):
@@ -53,16 +62,14 @@ class CaptureForm(forms.Form):
     def __init__(self, grant: Grant, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         customers = visibility.customers(grant).order_by("last_name", "company_name", "first_name", "pk")
-        self.fields["customer"].queryset = customers  # type: ignore[attr-defined]
-        self.fields["customer"].label_from_instance = lambda c: c.display_name  # type: ignore[attr-defined]
-        self.fields["line"].queryset = _lines(grant)  # type: ignore[attr-defined]
-        self.fields["line"].label_from_instance = lambda line: line.label  # type: ignore[attr-defined]
+        _offer(self.fields["customer"], customers, lambda c: c.display_name)
+        _offer(self.fields["line"], _lines(grant), lambda line: line.label)
         if customers[:2].count() == 1:
             self.fields["customer"].initial = customers.first()
 
 
 @portal_form
-def contract_capture(request: HttpRequest, grant: Grant) -> HttpResponse:
+def contract_capture(request: PortalRequest, grant: Grant) -> HttpResponse:
     if not visibility.permissions(grant)["contract_capture"]:
         raise PermissionDenied("This grant does not allow contract capture.")
     form = CaptureForm(grant, request.POST or None, request.FILES or None, initial=_preset(request, grant))
@@ -72,15 +79,15 @@ def contract_capture(request: HttpRequest, grant: Grant) -> HttpResponse:
             return redirect("portal:messages", grant_id=grant.pk)
         data = form.cleaned_data
         try:
-            process = services.capture_contract(
+            process = capture.capture_contract(
                 grant=grant,
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 customer=data["customer"],
                 data=data,
                 uploads=data["attachments"],
             )
         except DomainError as exc:
-            _errors_to(form, exc)
+            to_form(form, exc)
         else:
             flash.success(request, _("Thank you: the contract is recorded and appears under your contracts."))
             return redirect("portal:thread", grant_id=grant.pk, process_id=process.pk)
@@ -88,7 +95,7 @@ def contract_capture(request: HttpRequest, grant: Grant) -> HttpResponse:
     return render(request, "portal/capture.html", context)
 
 
-def _preset(request: HttpRequest, grant: Grant) -> dict[str, Any]:
+def _preset(request: PortalRequest, grant: Grant) -> dict[str, Any]:
     """?customer=<id> from a customer's page, when the grant shows that customer."""
     pk = request.GET.get("customer", "")
     if re.fullmatch(r"[0-9]{1,18}", pk) and visibility.customers(grant).filter(pk=int(pk)).exists():
@@ -107,12 +114,11 @@ class OfferForm(forms.Form):
 
     def __init__(self, grant: Grant, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["line"].queryset = _lines(grant)  # type: ignore[attr-defined]
-        self.fields["line"].label_from_instance = lambda line: line.label  # type: ignore[attr-defined]
+        _offer(self.fields["line"], _lines(grant), lambda line: line.label)
 
 
 @portal_form
-def offer_request(request: HttpRequest, grant: Grant) -> HttpResponse:
+def offer_request(request: PortalRequest, grant: Grant) -> HttpResponse:
     """Two ways: the tariff calculator in a new tab (the office is told), or a request for advice."""
     if not visibility.permissions(grant)["offer_creation"]:
         raise PermissionDenied("This grant does not allow offers.")
@@ -127,18 +133,18 @@ def offer_request(request: HttpRequest, grant: Grant) -> HttpResponse:
             return redirect("portal:messages", grant_id=grant.pk)
         else:
             try:
-                process = services.request_offer(
+                process = capture.request_offer(
                     grant=grant,
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                     line=line,
                     wishes=form.cleaned_data["wishes"],
                     calculator=calculator,
                 )
             except DomainError as exc:
-                _errors_to(form, exc)
+                to_form(form, exc)
             else:
                 if calculator:  # a page that moves on (the CSP's form-action forbids a redirect away)
-                    url = services.calculator_url(grant, line)
+                    url = capture.calculator_url(grant, line)
                     return render(request, "portal/calculator.html", frame(request, grant, url=url))
                 flash.success(request, _("Thank you: your request has been sent to the office."))
                 return redirect("portal:thread", grant_id=grant.pk, process_id=process.pk)

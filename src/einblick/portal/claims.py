@@ -6,26 +6,33 @@ resume from the start page; the permission is checked on every request (visibili
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from einblick.errors import DomainError
+from einblick.errors import DomainError, to_form
 from einblick.grants import visibility
 from einblick.grants.models import Grant
 from einblick.portal.access import portal_form
 from einblick.portal.frame import frame
-from einblick.portal.messages import FILES_HELP, MultipleFileField, _errors_to
+from einblick.portal.http import PortalRequest
+from einblick.portal.messages import FILES_HELP, MultipleFileField
 from einblick.processes import claims
 from einblick.processes.models import ClaimDraft
 
-TEXT = {"max_length": 200, "required": False}
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def _short_text(label: StrOrPromise) -> forms.CharField:
+    """An optional line of text of the line's questions."""
+    return forms.CharField(label=label, max_length=200, required=False)
 
 
 class LossForm(forms.Form):
@@ -48,14 +55,14 @@ class LossForm(forms.Form):
 
 
 class MotorForm(forms.Form):
-    vehicle = forms.CharField(label=gettext_lazy("Vehicle"), **TEXT)  # type: ignore[arg-type]
+    vehicle = _short_text(gettext_lazy("Vehicle"))
     registration = forms.CharField(label=gettext_lazy("Registration"), max_length=20, required=False)
     other_party = forms.CharField(
         label=gettext_lazy("Other party (name, registration, insurer)"), max_length=500, required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )  # fmt: skip
     police = forms.BooleanField(label=gettext_lazy("The police were involved"), required=False)
-    police_station = forms.CharField(label=gettext_lazy("Police station, file number"), **TEXT)  # type: ignore[arg-type]
+    police_station = _short_text(gettext_lazy("Police station, file number"))
 
 
 class PropertyForm(forms.Form):
@@ -65,7 +72,7 @@ class PropertyForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    cause = forms.CharField(label=gettext_lazy("Cause (e.g. water, fire, burglary, storm)"), **TEXT)  # type: ignore[arg-type]
+    cause = _short_text(gettext_lazy("Cause (e.g. water, fire, burglary, storm)"))
 
 
 class LiabilityForm(forms.Form):
@@ -78,7 +85,7 @@ class LiabilityForm(forms.Form):
 class PaymentForm(forms.Form):
     amount = forms.CharField(label=gettext_lazy("Estimated amount (€)"), max_length=20, required=False)
     iban = forms.CharField(label=gettext_lazy("IBAN for the payment"), max_length=42, required=False)
-    account_holder = forms.CharField(label=gettext_lazy("Account holder"), **TEXT)  # type: ignore[arg-type]
+    account_holder = _short_text(gettext_lazy("Account holder"))
 
     def clean_amount(self) -> str:
         try:
@@ -125,7 +132,7 @@ def _may_report(grant: Grant) -> tuple[bool, bool]:
 
 @portal_form
 def start(
-    request: HttpRequest, grant: Grant, contract_pk: int | None = None, customer_pk: int | None = None
+    request: PortalRequest, grant: Grant, contract_pk: int | None = None, customer_pk: int | None = None
 ) -> HttpResponse:
     """Pick what the claim is about (or come with it from a contract's or customer's page), or resume
     a draft."""
@@ -161,11 +168,11 @@ def start(
         if contract is None and customer is None:
             flash.error(request, _("Please choose the contract (or the customer) the claim is about."))
         else:
-            draft = claims.start(grant=grant, user=request.user, contract=contract, customer=customer)  # type: ignore[arg-type]
+            draft = claims.start(grant=grant, user=request.user, contract=contract, customer=customer)
             return redirect("portal:claim_step", grant_id=grant.pk, draft_id=draft.pk, step="loss")
     drafts = []
-    if not request.preview:  # type: ignore[attr-defined]
-        mine = ClaimDraft.objects.filter(grant=grant, user_id=request.user.pk)  # type: ignore[misc]
+    if not request.preview:
+        mine = ClaimDraft.objects.filter(grant=grant, user_id=request.user.pk)
         drafts = list(mine.select_related("contract__line", "customer").order_by("-updated_at"))
     context = frame(
         request, grant, contracts=list(contracts) if on_contract else [], customers=list(customers) if on_customer else [],
@@ -174,8 +181,8 @@ def start(
     return render(request, "portal/claim_start.html", context)
 
 
-def _draft(request: HttpRequest, grant: Grant, draft_id: str) -> ClaimDraft:
-    if request.preview:  # type: ignore[attr-defined]
+def _draft(request: PortalRequest, grant: Grant, draft_id: str) -> ClaimDraft:
+    if request.preview:
         raise Http404  # drafts are their author's
     return get_object_or_404(
         ClaimDraft.objects.select_related("contract__line", "customer"),
@@ -186,7 +193,7 @@ def _draft(request: HttpRequest, grant: Grant, draft_id: str) -> ClaimDraft:
 
 
 @portal_form
-def step(request: HttpRequest, grant: Grant, draft_id: str, step: str) -> HttpResponse:
+def step(request: PortalRequest, grant: Grant, draft_id: str, step: str) -> HttpResponse:
     draft = _draft(request, grant, draft_id)
     steps = _steps(draft)
     if step not in steps:
@@ -214,7 +221,7 @@ def step(request: HttpRequest, grant: Grant, draft_id: str, step: str) -> HttpRe
                     draft.data = {**draft.data, **{k: _plain(v) for k, v in form.cleaned_data.items()}}
                     draft.save(update_fields=["data", "updated_at"])
             except DomainError as exc:
-                _errors_to(form, exc)
+                to_form(form, exc)
             else:
                 target = step if step == "files" and request.POST.get("more") else following
                 return redirect("portal:claim_step", grant_id=grant.pk, draft_id=draft.pk, step=target)
@@ -237,14 +244,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _review(request: HttpRequest, grant: Grant, draft: ClaimDraft, steps: list[str]) -> HttpResponse:
+def _review(request: PortalRequest, grant: Grant, draft: ClaimDraft, steps: list[str]) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "discard":
             claims.discard(draft)
             flash.info(request, _("The draft is discarded."))
             return redirect("portal:claim_report", grant_id=grant.pk)
         try:
-            process = claims.submit(draft=draft, grant=grant, user=request.user)  # type: ignore[arg-type]
+            process = claims.submit(draft=draft, grant=grant, user=request.user)
         except DomainError:
             flash.error(request, _("Please complete the report first."))
             return redirect("portal:claim_step", grant_id=grant.pk, draft_id=draft.pk, step="loss")

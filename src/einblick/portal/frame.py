@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from einblick.grants import visibility
 from einblick.grants.models import Grant
+from einblick.portal.http import PortalRequest
 
 # permission → (URL name, label), in the order the pages list them
 ENTRY_POINTS = {
@@ -30,17 +30,17 @@ def entry_points(grant: Grant, permissions: visibility.Permissions) -> list[tupl
     ]
 
 
-def frame(request: HttpRequest, grant: Grant, **context: Any) -> dict[str, Any]:
+def frame(request: PortalRequest, grant: Grant, **context: Any) -> dict[str, Any]:
     """What every portal page needs: the grant, its broker, the user's other contexts, the banner."""
     others = []
-    if not request.preview:  # type: ignore[attr-defined]
-        others = [g for g in request.member_grants if g.pk != grant.pk]  # type: ignore[attr-defined]
+    if not request.preview:
+        others = [g for g in request.member_grants if g.pk != grant.pk]
     permissions = visibility.permissions(grant)
     return {
         "grant": grant,
         "broker": grant.broker,
         "other_grants": others,
-        "preview": request.preview,  # type: ignore[attr-defined]
+        "preview": request.preview,
         "permissions": permissions,
         "entry_points": entry_points(grant, permissions),
         **context,

@@ -1,5 +1,5 @@
 """Messages in the portal (domain.md §5): the user's threads with the office, a new message, a thread
-with its answers. Which threads a user sees is visibility.processes (shared_processes or their own);
+with its answers. Which threads a user sees is visibility.processes_q (shared_processes or their own);
 writing needs the messages permission (§6), checked here and again in the service."""
 
 from __future__ import annotations
@@ -12,16 +12,17 @@ from django import forms
 from django.contrib import messages as flash
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from einblick.errors import DomainError, FieldError
+from einblick.errors import DomainError, to_form
 from einblick.grants import visibility
 from einblick.grants.models import Grant
 from einblick.portal.access import portal_form, portal_view
 from einblick.portal.frame import frame
+from einblick.portal.http import PortalRequest
 from einblick.processes import files, services
 from einblick.processes.models import Attachment, Process
 
@@ -68,14 +69,14 @@ class ReplyForm(forms.Form):
     attachments = MultipleFileField(label=gettext_lazy("Attachments"), help_text=FILES_HELP)
 
 
-def _new_token(request: HttpRequest) -> str:
+def _new_token(request: PortalRequest) -> str:
     """A one-time token per shown form: a form sent twice (double click, reload) is written once."""
     token = secrets.token_urlsafe(16)
     request.session[FORM_TOKENS] = [*request.session.get(FORM_TOKENS, [])[-19:], token]
     return token
 
 
-def _use_token(request: HttpRequest) -> bool:
+def _use_token(request: PortalRequest) -> bool:
     """True once per token this session was given: the session says it was issued here, and an atomic
     add to the cache (a unique row, or Redis SET NX) lets only the first of two parallel requests
     through."""
@@ -88,21 +89,14 @@ def _use_token(request: HttpRequest) -> bool:
     return bool(cache.add(f"einblick:form-token:{digest}", 1, timeout=7 * 24 * 3600))
 
 
-def _errors_to(form: forms.Form, exc: DomainError) -> None:
-    """The service's refusal in place: on the field it names, else above the form."""
-    for error in exc.errors or [FieldError((), exc.message)]:
-        field = str(error.loc[0]) if error.loc else None
-        form.add_error(field if field in form.fields else None, error.msg)
-
-
-def _email(request: HttpRequest) -> str | None:
-    return None if request.preview else request.user.email  # type: ignore[attr-defined,union-attr]
+def _email(request: PortalRequest) -> str | None:
+    return None if request.preview else request.user.email
 
 
 @portal_view
-def thread_list(request: HttpRequest, grant: Grant) -> HttpResponse:
+def thread_list(request: PortalRequest, grant: Grant) -> HttpResponse:
     threads = list(
-        visibility.processes(grant, _email(request))
+        Process.objects.visible(grant, _email(request))
         .select_related("clerk")
         .order_by("-updated_at", "pk")[:200]
     )
@@ -120,7 +114,7 @@ def thread_list(request: HttpRequest, grant: Grant) -> HttpResponse:
 
 
 @portal_form
-def message_new(request: HttpRequest, grant: Grant) -> HttpResponse:
+def message_new(request: PortalRequest, grant: Grant) -> HttpResponse:
     if not visibility.permissions(grant)["messages"]:
         raise PermissionDenied("This grant does not allow messages.")
     form = MessageForm(request.POST or None, request.FILES or None)
@@ -131,13 +125,13 @@ def message_new(request: HttpRequest, grant: Grant) -> HttpResponse:
         try:
             process = services.start_message(
                 grant=grant,
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 subject=form.cleaned_data["subject"],
                 body=form.cleaned_data["body"],
                 uploads=form.cleaned_data["attachments"],
             )
         except DomainError as exc:
-            _errors_to(form, exc)
+            to_form(form, exc)
         else:
             flash.success(request, _("Your message has been sent."))
             return redirect("portal:thread", grant_id=grant.pk, process_id=process.pk)
@@ -147,9 +141,9 @@ def message_new(request: HttpRequest, grant: Grant) -> HttpResponse:
 
 
 @portal_form
-def thread(request: HttpRequest, grant: Grant, process_id: str) -> HttpResponse:
+def thread(request: PortalRequest, grant: Grant, process_id: str) -> HttpResponse:
     process: Process = get_object_or_404(
-        visibility.processes(grant, _email(request)).select_related("clerk"), pk=process_id
+        Process.objects.visible(grant, _email(request)).select_related("clerk"), pk=process_id
     )
     may_write = visibility.permissions(grant)["messages"] and process.state != "closed"
     form = ReplyForm(request.POST or None, request.FILES or None)
@@ -164,12 +158,12 @@ def thread(request: HttpRequest, grant: Grant, process_id: str) -> HttpResponse:
                 services.reply_as_user(
                     process=process,
                     grant=grant,
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                     body=form.cleaned_data["body"],
                     uploads=form.cleaned_data["attachments"],
                 )
             except DomainError as exc:
-                _errors_to(form, exc)
+                to_form(form, exc)
             else:
                 flash.success(request, _("Your answer has been sent."))
                 return redirect("portal:thread", grant_id=grant.pk, process_id=process.pk)
@@ -189,8 +183,8 @@ def thread(request: HttpRequest, grant: Grant, process_id: str) -> HttpResponse:
 
 
 @portal_view
-def attachment(request: HttpRequest, grant: Grant, process_id: str, attachment_id: int) -> FileResponse:
+def attachment(request: PortalRequest, grant: Grant, process_id: str, attachment_id: int) -> FileResponse:
     """A file of a thread the user sees, as a download (never shown inline)."""
-    process = get_object_or_404(visibility.processes(grant, _email(request)), pk=process_id)
+    process = get_object_or_404(Process.objects.visible(grant, _email(request)), pk=process_id)
     item = get_object_or_404(Attachment, pk=attachment_id, message__process=process)
     return files.download(item)

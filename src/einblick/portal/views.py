@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from einblick.accounts.http import AuthenticatedRequest
 from einblick.accounts.roles import member_grants
 from einblick.grants import visibility
 from einblick.grants.models import Grant, GrantView
@@ -28,6 +29,7 @@ from einblick.portal import cache, tables
 from einblick.portal.access import portal_view
 from einblick.portal.coverage import coverage
 from einblick.portal.frame import frame
+from einblick.portal.http import PortalRequest
 from einblick.portal.tables import PAGE_SIZE, Filters, contracts
 from einblick.portfolio.models import ClaimStatus, ContractStatus
 
@@ -53,18 +55,16 @@ MAX_CARDS = 500
 
 @never_cache
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """One grant: straight in. Several (also of different brokers): pick one."""
-    grants = list(
-        member_grants(request.user.email).select_related("broker").order_by("broker__name", "name")  # type: ignore[union-attr]
-    )
+    grants = list(member_grants(request.user.email).select_related("broker").order_by("broker__name", "name"))
     if len(grants) == 1:
         return redirect("portal:dashboard", grant_id=grants[0].pk)
     return render(request, "portal/choose.html", {"grants": grants})
 
 
 @portal_view
-def dashboard(request: HttpRequest, grant: Grant) -> HttpResponse:
+def dashboard(request: PortalRequest, grant: Grant) -> HttpResponse:
     if grant.view == GrantView.BUSINESS:
         return business(request, grant)
     private = cache.cached(grant, "private", (), lambda: _private(request, grant))
@@ -78,7 +78,7 @@ def dashboard(request: HttpRequest, grant: Grant) -> HttpResponse:
     return render(request, "portal/private.html", context)
 
 
-def _private(request: HttpRequest, grant: Grant) -> dict[str, Any]:
+def _private(request: PortalRequest, grant: Grant) -> dict[str, Any]:
     """The private view's premiums, chart, coverage cards and claims in progress: rendered once per
     data version (portal/cache.py); the frame, the gaps hint and the clerk card are rendered live."""
     rows = list(visibility.contracts(grant).select_related("line").order_by("line__label", "pk")[:MAX_CARDS])
@@ -111,7 +111,7 @@ def _table(
 
 
 def _results(
-    request: HttpRequest, grant: Grant, kind: str, filters: Filters, compute: Callable[[], dict[str, Any]]
+    request: PortalRequest, grant: Grant, kind: str, filters: Filters, compute: Callable[[], dict[str, Any]]
 ) -> tuple[str, bool]:
     """A table's results (count, rows, pager) as HTML, rendered once per grant, data version and query
     (portal/cache.py). HTMX asks for them alone (filter, sort, page without a full reload)."""
@@ -125,7 +125,7 @@ def _results(
 
 
 def _respond(
-    request: HttpRequest, htmx: bool, results: str, page: str, context: dict[str, Any]
+    request: PortalRequest, htmx: bool, results: str, page: str, context: dict[str, Any]
 ) -> HttpResponse:
     safe = mark_safe(results)  # noqa: S308 - rendered by our own autoescaping templates
     response = HttpResponse(safe) if htmx else render(request, page, {**context, "results": safe})
@@ -170,7 +170,7 @@ def _labelled(customer: Mapping[str, Any]) -> dict[str, Any]:
     return {**customer, "label": str(label)}
 
 
-def business(request: HttpRequest, grant: Grant) -> HttpResponse:
+def business(request: PortalRequest, grant: Grant) -> HttpResponse:
     filters = Filters.from_query(request.GET)
     summary = cache.cached(grant, "contracts-summary", (), lambda: _contracts_summary(grant))
 
@@ -203,7 +203,7 @@ def business(request: HttpRequest, grant: Grant) -> HttpResponse:
     return _respond(request, htmx, results, "portal/business.html", context)
 
 
-def _listing(request: HttpRequest, grant: Grant, kind: str) -> HttpResponse:
+def _listing(request: PortalRequest, grant: Grant, kind: str) -> HttpResponse:
     """The business view's customer and claim tables: search, sort and paging like the contracts."""
     statuses: list[str] = []
     if kind == "customers":
@@ -229,12 +229,12 @@ def _listing(request: HttpRequest, grant: Grant, kind: str) -> HttpResponse:
 
 
 @portal_view
-def customer_list(request: HttpRequest, grant: Grant) -> HttpResponse:
+def customer_list(request: PortalRequest, grant: Grant) -> HttpResponse:
     return _listing(request, grant, "customers")
 
 
 @portal_view
-def claim_list(request: HttpRequest, grant: Grant) -> HttpResponse:
+def claim_list(request: PortalRequest, grant: Grant) -> HttpResponse:
     if not grant.claims:
         raise Http404
     return _listing(request, grant, "claims")
@@ -260,7 +260,7 @@ EXPORT_HEADER = [
 ]
 
 
-def _export_rows(grant: Grant, request: HttpRequest) -> Iterator[list[Any]]:
+def _export_rows(grant: Grant, request: PortalRequest) -> Iterator[list[Any]]:
     """Exactly what the business view's filter shows, every page of it, in the table's order."""
     for c in contracts(grant, Filters.from_query(request.GET)).iterator(chunk_size=2000):
         yield [
@@ -293,7 +293,7 @@ def _filename(extension: str) -> str:
 
 
 @portal_view
-def contracts_csv(request: HttpRequest, grant: Grant) -> StreamingHttpResponse:
+def contracts_csv(request: PortalRequest, grant: Grant) -> StreamingHttpResponse:
     """Semicolon-separated with a byte order mark, German dates and decimal commas: what Excel in a
     German locale opens as it is."""
     writer = csv.writer(_Echo(), delimiter=";")
@@ -326,7 +326,7 @@ def _text_cell(sheet: Any, value: Any) -> Any:
 
 
 @portal_view
-def contracts_xlsx(request: HttpRequest, grant: Grant) -> HttpResponse:
+def contracts_xlsx(request: PortalRequest, grant: Grant) -> HttpResponse:
     """The same rows as a real spreadsheet: dates as dates, premiums as numbers."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(str(_("Contracts"))[:31])
@@ -343,7 +343,7 @@ def contracts_xlsx(request: HttpRequest, grant: Grant) -> HttpResponse:
 
 
 @portal_view
-def contract_detail(request: HttpRequest, grant: Grant, pk: int) -> HttpResponse:
+def contract_detail(request: PortalRequest, grant: Grant, pk: int) -> HttpResponse:
     contract = get_object_or_404(visibility.contracts(grant).select_related("line", "customer"), pk=pk)
     locations = list(visibility.risk_locations(grant).filter(contract=contract).order_by("pk"))
     claims = list(visibility.claims(grant).filter(contract=contract).order_by("-loss_date", "pk"))
@@ -352,14 +352,14 @@ def contract_detail(request: HttpRequest, grant: Grant, pk: int) -> HttpResponse
 
 
 @portal_view
-def claim_detail(request: HttpRequest, grant: Grant, pk: int) -> HttpResponse:
+def claim_detail(request: PortalRequest, grant: Grant, pk: int) -> HttpResponse:
     claim = get_object_or_404(visibility.claims(grant).select_related("contract__line", "customer"), pk=pk)
     timeline = list(claim.status_changes.order_by("changed_at", "pk"))
     return render(request, "portal/claim.html", frame(request, grant, claim=claim, timeline=timeline))
 
 
 @portal_view
-def customer_detail(request: HttpRequest, grant: Grant, pk: int) -> HttpResponse:
+def customer_detail(request: PortalRequest, grant: Grant, pk: int) -> HttpResponse:
     customer = get_object_or_404(visibility.customers(grant), pk=pk)
     rows = list(
         visibility.contracts(grant)

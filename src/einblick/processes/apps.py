@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from einblick.brokers.models import Broker
 
 
 class ProcessesConfig(AppConfig):
@@ -11,10 +16,18 @@ class ProcessesConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete
 
+        from einblick.portfolio import signals
         from einblick.processes.models import Attachment, DraftFile
 
         post_delete.connect(_forget_file, sender=Attachment, dispatch_uid="processes-attachment-file")
         post_delete.connect(_forget_file, sender=DraftFile, dispatch_uid="processes-draft-file")
+        signals.reported_claims_changed.connect(_claims_changed, dispatch_uid="processes-claims-moved")
+
+
+def _claims_changed(sender: object, *, broker: Broker, changes: list[tuple[str, str]], **kwargs: Any) -> None:
+    from einblick.processes.claims import claims_moved
+
+    claims_moved(broker=broker, changes=changes)
 
 
 def _forget_file(sender: object, instance: object, **kwargs: object) -> None:

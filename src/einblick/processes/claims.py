@@ -11,20 +11,23 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from einblick.accounts.models import User
+from einblick.brokers.models import Broker
 from einblick.brokers.services import data_changed
 from einblick.errors import FieldError, Invalid
+from einblick.errors import messages as M
 from einblick.grants import visibility
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Claim, ClaimStatus, ClaimStatusChange, Contract, Customer, LineGroup
-from einblick.processes import files, pdf
+from einblick.processes import files, notices, pdf
 from einblick.processes.models import Attachment, ClaimDraft, DraftFile, Message, Process, ProcessType
 from einblick.processes.services import opened
 
@@ -95,23 +98,16 @@ def _within_limits(count: int, total: int) -> None:
     limit_files, limit_bytes = files.settings.UPLOAD_MAX_FILES, files.settings.UPLOAD_MAX_BYTES
     if count > limit_files:
         raise Invalid(
-            "Too many files.",
-            [
-                FieldError(
-                    ("attachments",),
-                    _("At most %(limit)d files, not %(count)d.") % {"limit": limit_files, "count": count},
-                )
-            ],
+            M.TOO_MANY_FILES,
+            [FieldError(("attachments",), M.AT_MOST_FILES % {"limit": limit_files, "count": count})],
         )
     if total > limit_bytes:
         size = f"{total / 1048576:.1f}".replace(".", ",")
         raise Invalid(
-            "The files are too large.",
+            M.FILES_TOO_LARGE,
             [
                 FieldError(
-                    ("attachments",),
-                    _("At most %(limit)d MB together; these have %(size)s MB.")
-                    % {"limit": limit_bytes // (1024 * 1024), "size": size},
+                    ("attachments",), M.AT_MOST_MB % {"limit": limit_bytes // (1024 * 1024), "size": size}
                 )
             ],
         )
@@ -218,9 +214,7 @@ def submit(*, draft: ClaimDraft, grant: Grant, user: User) -> Process:
     present = list(draft.files.values_list("size", flat=True))
     _within_limits(len(present), sum(present))
     if missing(draft):
-        raise Invalid(
-            "The report is not complete.", [FieldError(("loss",), "date, place and what happened are needed")]
-        )
+        raise Invalid(M.REPORT_INCOMPLETE, [FieldError(("loss",), M.REPORT_LOSS_MISSING)])
     data = draft.data
     now = timezone.now()
     claim = Claim.objects.create(
@@ -296,3 +290,20 @@ def as_time(value: str) -> str:
 
 def answers_of(draft: ClaimDraft) -> dict[str, Any]:
     return dict(draft.data)
+
+
+def claims_moved(*, broker: Broker, changes: Sequence[tuple[str, str]]) -> None:
+    """The AMS changed the status of claims the portal reported ((external id, new status); the import
+    announces them in its transaction, portfolio.signals.reported_claims_changed): each report's thread
+    gets a note from the office, and its reporter an e-mail that there is news (never the content)."""
+    status_of = dict(changes)
+    reports = Process.objects.filter(
+        broker=broker, type=ProcessType.CLAIM_REPORT, payload__claim__in=list(status_of)
+    ).select_related("grant__broker", "created_by")
+    for process in reports:
+        with translation.override(settings.LANGUAGE_CODE):  # the portal's language, whoever imports
+            status = ClaimStatus(status_of[process.payload["claim"]]).label
+            body = _("The status of your claim is now: %(status)s.") % {"status": status}
+        Message.objects.create(process=process, author_name=broker.name, body=body)
+        Process.objects.filter(pk=process.pk).update(updated_at=timezone.now())
+        notices.tell_user(process)

@@ -20,9 +20,9 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404
-from django.utils.translation import gettext as _
 
 from einblick.errors import FieldError, Invalid, TooLarge
+from einblick.errors import messages as M
 from einblick.processes.models import Attachment
 
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
@@ -72,12 +72,10 @@ def check(files: Iterable[UploadedFile], field: str = "attachments") -> list[Che
     files = list(files)
     if len(files) > settings.UPLOAD_MAX_FILES:
         raise Invalid(
-            "Too many files.",
+            M.TOO_MANY_FILES,
             [
                 FieldError(
-                    (field,),
-                    _("At most %(limit)d files, not %(count)d.")
-                    % {"limit": settings.UPLOAD_MAX_FILES, "count": len(files)},
+                    (field,), M.AT_MOST_FILES % {"limit": settings.UPLOAD_MAX_FILES, "count": len(files)}
                 )
             ],
         )
@@ -85,12 +83,11 @@ def check(files: Iterable[UploadedFile], field: str = "attachments") -> list[Che
     if total > settings.UPLOAD_MAX_BYTES:
         limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
         raise TooLarge(
-            "The files are too large.",
+            M.FILES_TOO_LARGE,
             [
                 FieldError(
                     (field,),
-                    _("At most %(limit)d MB together; these have %(size)s MB.")
-                    % {"limit": limit, "size": f"{total / 1048576:.1f}".replace(".", ",")},
+                    M.AT_MOST_MB % {"limit": limit, "size": f"{total / 1048576:.1f}".replace(".", ",")},
                 )
             ],
         )
@@ -102,23 +99,20 @@ def check(files: Iterable[UploadedFile], field: str = "attachments") -> list[Che
         upload.seek(0)
         ext = os.path.splitext(name)[1].lower()
         if kind is None:
-            errors.append(
-                FieldError((field,), _("%(name)s: not a JPEG, PNG, HEIC or PDF file.") % {"name": name})
-            )
+            errors.append(FieldError((field,), M.FILE_NOT_ACCEPTED % {"name": name}))
         elif ext not in EXTENSIONS[kind]:
             errors.append(
                 FieldError(
                     (field,),
-                    _("%(name)s: the file is a %(kind)s, its name says otherwise. Please name it …%(ext)s.")
-                    % {"name": name, "kind": LABELS[kind], "ext": EXTENSIONS[kind][0]},
+                    M.FILE_MISNAMED % {"name": name, "kind": LABELS[kind], "ext": EXTENSIONS[kind][0]},
                 )
             )
         elif not upload.size:
-            errors.append(FieldError((field,), _("%(name)s: the file is empty.") % {"name": name}))
+            errors.append(FieldError((field,), M.FILE_IS_EMPTY % {"name": name}))
         else:
             checked.append(Checked(upload, name, kind))
     if errors:
-        raise Invalid("Some files were refused.", errors)
+        raise Invalid(M.FILES_REFUSED, errors)
     return checked
 
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from einblick.brokers.models import Broker, StaffMember
+from einblick.grants import visibility
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Contract, Customer
 
@@ -30,6 +31,12 @@ class ProcessState(models.TextChoices):
 def new_process_id() -> str:
     """Opaque, unguessable (the portal's URLs carry it): p_ and 16 URL-safe characters."""
     return "p_" + secrets.token_urlsafe(12)
+
+
+class ProcessQuerySet(models.QuerySet["Process"]):
+    def visible(self, grant: Grant, email: str | None) -> ProcessQuerySet:
+        """The processes this grant shows to this user: the rule is grants.visibility.processes_q."""
+        return self.filter(visibility.processes_q(grant, email))
 
 
 class Process(models.Model):
@@ -58,6 +65,8 @@ class Process(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Unread for the office: a user wrote since staff last opened it.
     office_unread = models.BooleanField(default=True)
+
+    objects = ProcessQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("process")

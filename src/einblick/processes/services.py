@@ -6,51 +6,35 @@ the content."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
-from typing import Any
-from urllib.parse import quote
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
-from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
-from einblick.accounts import mail
 from einblick.accounts.models import User
 from einblick.audit.services import Actor, log_action
-from einblick.brokers.models import Broker, StaffMember
-from einblick.brokers.services import data_changed
+from einblick.brokers.models import StaffMember
 from einblick.errors import Conflict, FieldError, Invalid
+from einblick.errors import messages as M
 from einblick.grants import visibility
-from einblick.grants.models import Grant, GrantMember, MemberState
-from einblick.portfolio.models import (
-    ClaimStatus,
-    Contract,
-    ContractSource,
-    ContractStatus,
-    Customer,
-    Line,
-    PaymentInterval,
-)
-from einblick.processes import files, webhooks
+from einblick.grants.models import Grant
+from einblick.processes import files, notices, webhooks
 from einblick.processes.models import Attachment, Message, Process, ProcessState, ProcessType, ReadMark
 
 MAX_SUBJECT = 200
 MAX_BODY = 20_000
 
 
-def _text(value: str, field: str, limit: int) -> str:
+def clean_text(value: str, field: str, limit: int) -> str:
     """Trimmed text without NUL bytes; Invalid naming the field when empty or too long."""
     text = value.replace("\x00", "").strip()
     if not text:
-        raise Invalid("The request is invalid.", [FieldError((field,), "must not be empty")])
+        raise Invalid(M.REQUEST_INVALID, [FieldError((field,), M.NOT_EMPTY)])
     if len(text) > limit:
-        raise Invalid("The request is invalid.", [FieldError((field,), f"at most {limit} characters")])
+        raise Invalid(M.REQUEST_INVALID, [FieldError((field,), M.AT_MOST_CHARACTERS % {"limit": limit})])
     return text
 
 
@@ -59,11 +43,11 @@ def _may_write(grant: Grant) -> None:
         raise PermissionDenied("This grant does not allow messages.")
 
 
-def _user_name(user: User) -> str:
+def user_name(user: User) -> str:
     return user.get_full_name() or user.email
 
 
-def _attach(message: Message, checked: list[files.Checked]) -> None:
+def attach(message: Message, checked: list[files.Checked]) -> None:
     """Store the files and their rows; the files written so far are removed when anything fails."""
     written: list[str] = []
     try:
@@ -85,15 +69,15 @@ def start_message(
     checked = files.check(uploads)
     errors = []
     try:
-        subject = _text(subject, "subject", MAX_SUBJECT)
+        subject = clean_text(subject, "subject", MAX_SUBJECT)
     except Invalid as exc:
         errors += exc.errors
     try:
-        body = _text(body, "body", MAX_BODY)
+        body = clean_text(body, "body", MAX_BODY)
     except Invalid as exc:
         errors += exc.errors
     if errors:
-        raise Invalid("The message was not sent.", errors)
+        raise Invalid(M.MESSAGE_NOT_SENT, errors)
     process = Process.objects.create(
         broker_id=grant.broker_id,
         grant=grant,
@@ -103,9 +87,9 @@ def start_message(
         clerk=grant.clerk,
     )
     message = Message.objects.create(
-        process=process, author_user=user, author_name=_user_name(user), body=body
+        process=process, author_user=user, author_name=user_name(user), body=body
     )
-    _attach(message, checked)
+    attach(message, checked)
     opened(process, grant=grant, user=user)
     return process
 
@@ -123,7 +107,7 @@ def opened(process: Process, *, grant: Grant, user: User) -> None:
         data={"type": process.type},
     )
     webhooks.announce(process)
-    _tell_clerk(process)
+    notices.tell_clerk(process)
 
 
 @transaction.atomic
@@ -131,23 +115,26 @@ def reply_as_user(
     *, process: Process, grant: Grant, user: User, body: str, uploads: Sequence[UploadedFile] = ()
 ) -> Message:
     """A portal user answers in a process the grant shows them (the caller looked it up through
-    visibility.processes); writing needs the messages permission."""
+    visibility.processes_q); writing needs the messages permission."""
     _may_write(grant)
     if (
         process.grant_id != grant.pk
-        or not visibility.processes(grant, user.email).filter(pk=process.pk).exists()
+        or not Process.objects.visible(grant, user.email).filter(pk=process.pk).exists()
     ):
         raise PermissionDenied("Not a process of this user.")
     if process.state == ProcessState.CLOSED:
-        raise Conflict("The process is closed.", [FieldError(("process",), "closed; start a new message")])
+        raise Conflict(M.PROCESS_CLOSED, [FieldError(("process",), M.PROCESS_CLOSED_FIELD)])
     checked = files.check(uploads)
     message = Message.objects.create(
-        process=process, author_user=user, author_name=_user_name(user), body=_text(body, "body", MAX_BODY)
+        process=process,
+        author_user=user,
+        author_name=user_name(user),
+        body=clean_text(body, "body", MAX_BODY),
     )
-    _attach(message, checked)
+    attach(message, checked)
     Process.objects.filter(pk=process.pk).update(office_unread=True, updated_at=timezone.now())
     mark_read(process, user.email)
-    _tell_clerk(process)
+    notices.tell_clerk(process)
     return message
 
 
@@ -155,11 +142,9 @@ def reply_as_user(
 def reply_as_office(*, process: Process, author: StaffMember, body: str, actor: Actor) -> Message:
     """The office answers (staff inbox or POST /processes/{id}/messages); the user is told."""
     if author.broker_id != process.broker_id:
-        raise Invalid(
-            "The request is invalid.", [FieldError(("author",), "not a staff member of this broker")]
-        )
+        raise Invalid(M.REQUEST_INVALID, [FieldError(("author",), M.NOT_STAFF_OF_BROKER)])
     message = Message.objects.create(
-        process=process, author_staff=author, author_name=author.name, body=_text(body, "body", MAX_BODY)
+        process=process, author_staff=author, author_name=author.name, body=clean_text(body, "body", MAX_BODY)
     )
     Process.objects.filter(pk=process.pk).update(updated_at=timezone.now())
     log_action(
@@ -169,7 +154,7 @@ def reply_as_office(*, process: Process, author: StaffMember, body: str, actor: 
         object_type="process",
         object_id=process.pk,
     )
-    _tell_user(process)
+    notices.tell_user(process)
     return message
 
 
@@ -181,28 +166,28 @@ def start_conversation(
     recipient = recipient.strip().lower()
     errors = []
     if author.broker_id != grant.broker_id:
-        errors.append(FieldError(("author",), "not a staff member of this broker"))
-    if not GrantMember.objects.filter(grant=grant, email=recipient, state=MemberState.ACTIVE).exists():
-        errors.append(FieldError(("recipient",), "not an active member of this grant"))
+        errors.append(FieldError(("author",), M.NOT_STAFF_OF_BROKER))
+    if not grant.members.active(recipient).exists():
+        errors.append(FieldError(("recipient",), M.NOT_ACTIVE_MEMBER))
     for field, value, limit in (("subject", subject, MAX_SUBJECT), ("body", body, MAX_BODY)):
         try:
-            _text(value, field, limit)
+            clean_text(value, field, limit)
         except Invalid as exc:
             errors += exc.errors
     if errors:
-        raise Invalid("The conversation was not started.", errors)
+        raise Invalid(M.CONVERSATION_NOT_STARTED, errors)
     process = Process.objects.create(
         broker_id=grant.broker_id,
         grant=grant,
         type=ProcessType.MESSAGE,
-        subject=_text(subject, "subject", MAX_SUBJECT),
+        subject=clean_text(subject, "subject", MAX_SUBJECT),
         created_by=User.objects.filter(email__iexact=recipient).first(),
         recipient=recipient,
         clerk=grant.clerk,
         office_unread=False,
     )
     Message.objects.create(
-        process=process, author_staff=author, author_name=author.name, body=_text(body, "body", MAX_BODY)
+        process=process, author_staff=author, author_name=author.name, body=clean_text(body, "body", MAX_BODY)
     )
     log_action(
         broker=grant.broker,
@@ -213,7 +198,7 @@ def start_conversation(
         data={"recipient": recipient},
     )
     webhooks.announce(process)
-    _tell_user(process)
+    notices.tell_user(process)
     return process
 
 
@@ -221,13 +206,13 @@ def start_conversation(
 def acknowledge(*, process: Process, ams_reference: str, actor: Actor) -> Process:
     """The AMS has taken the process over. Idempotent: the same reference again changes nothing; a
     different one is a conflict (409)."""
-    reference = _text(ams_reference, "ams_reference", 100)
+    reference = clean_text(ams_reference, "ams_reference", 100)
     locked = Process.objects.select_for_update().get(pk=process.pk)
     if locked.ams_reference:
         if locked.ams_reference != reference:
             raise Conflict(
-                "The process was acknowledged with another reference.",
-                [FieldError(("ams_reference",), f"already {locked.ams_reference}")],
+                M.OTHER_REFERENCE,
+                [FieldError(("ams_reference",), M.ALREADY_REFERENCE % {"reference": locked.ams_reference})],
             )
         return locked
     locked.ams_reference = reference
@@ -281,175 +266,3 @@ def unread_for(processes: list[Process], email: str) -> set[str]:
         .values_list("process_id", "last")
     )
     return {pk for pk, last in last_office.items() if pk not in marks or marks[pk] < last}
-
-
-# --- notifications: that there is news, never the content ----------------------------------------
-
-
-def _portal_url(process: Process) -> str:
-    return settings.BASE_URL + reverse("portal:thread", args=[process.grant_id, process.pk])
-
-
-def _tell_user(process: Process) -> None:
-    """The member the process is for: who started it, or whom the office wrote to."""
-    to = process.recipient or (process.created_by.email if process.created_by else "")
-    if not to or process.grant is None:
-        return
-    message = mail.render(
-        "process_news", to=to, context={"url": _portal_url(process)}, broker=process.grant.broker
-    )
-    mail.send_after_commit(message)
-
-
-def _tell_clerk(process: Process) -> None:
-    clerk = process.clerk
-    if clerk is None or not clerk.email or process.grant is None:
-        return
-    url = settings.BASE_URL + reverse("staff:home")
-    message = mail.render(
-        "process_new",
-        to=clerk.email,
-        context={"url": url, "kind": process.get_type_display()},
-        broker=process.grant.broker,
-    )
-    mail.send_after_commit(message)
-
-
-# --- contract capture (ONLINE_VERTRAG) and offer requests (OFFER_REQUEST) ------------------------
-
-
-def _require(grant: Grant, permission: str) -> None:
-    if not visibility.permissions(grant)[permission]:  # type: ignore[literal-required]
-        raise PermissionDenied(f"This grant does not allow {permission}.")
-
-
-@transaction.atomic
-def capture_contract(
-    *,
-    grant: Grant,
-    user: User,
-    customer: Customer,
-    data: dict[str, Any],
-    uploads: Sequence[UploadedFile] = (),
-) -> Process:
-    """A contract the user holds elsewhere: a contract with status FREMD, source portal, picked into
-    this grant (so its users see it at once), and an ONLINE_VERTRAG process for the office and the AMS.
-    `data`: insurer, line (a Line of the broker), number, premium, payment_interval, start_date."""
-    _require(grant, "contract_capture")
-    if not visibility.customers(grant).filter(pk=customer.pk).exists():
-        raise PermissionDenied("Not a customer of this grant.")
-    line: Line = data["line"]
-    if line.broker_id != grant.broker_id:
-        raise Invalid("The contract was not recorded.", [FieldError(("line",), "not a line of this broker")])
-    checked = files.check(uploads)
-    contract = Contract.objects.create(
-        broker_id=grant.broker_id,
-        external_id="portal:" + secrets.token_hex(8),
-        customer=customer,
-        line=line,
-        insurer=data["insurer"],
-        number=data.get("number") or "",
-        premium=data.get("premium"),
-        payment_interval=data.get("payment_interval") or None,
-        start_date=data.get("start_date"),
-        status=ContractStatus.FREMD,
-        source=ContractSource.PORTAL,
-    )
-    grant.contracts.add(contract)
-    payload = {
-        "insurer": contract.insurer,
-        "line": line.code,
-        "number": contract.number,
-        "premium": str(contract.premium) if contract.premium is not None else None,
-        "payment_interval": contract.payment_interval,
-        "start_date": contract.start_date.isoformat() if contract.start_date else None,
-    }
-    process = Process.objects.create(
-        broker_id=grant.broker_id,
-        grant=grant,
-        type=ProcessType.ONLINE_VERTRAG,
-        subject=f"{line.label}: {contract.insurer}"[:MAX_SUBJECT],
-        created_by=user,
-        customer=customer,
-        contract=contract,
-        clerk=grant.clerk,
-        payload=payload,
-    )
-    message = Message.objects.create(
-        process=process, author_user=user, author_name=_user_name(user), body=_summary(payload, line)
-    )
-    _attach(message, checked)
-    data_changed(grant.broker_id)  # the grant shows one contract more
-    opened(process, grant=grant, user=user)
-    return process
-
-
-def _summary(payload: dict[str, Any], line: Line) -> str:
-    """The message the office reads: what was recorded, in words."""
-    rows = [
-        (_("Line"), line.label),
-        (_("Insurer"), payload["insurer"]),
-        (_("Policy number"), payload["number"] or "–"),
-        (_("Premium"), f"{payload['premium']} €".replace(".", ",") if payload["premium"] else "–"),
-        (
-            _("Payment interval"),
-            str(PaymentInterval(payload["payment_interval"]).label) if payload["payment_interval"] else "–",
-        ),
-        (_("Start"), payload["start_date"] or "–"),
-    ]
-    return "\n".join(f"{label}: {value}" for label, value in rows)
-
-
-@transaction.atomic
-def request_offer(*, grant: Grant, user: User, line: Line | None, wishes: str, calculator: bool) -> Process:
-    """An OFFER_REQUEST: the user opened the tariff calculator (calculator=True) or asks for advice."""
-    _require(grant, "offer_creation")
-    if line is not None and line.broker_id != grant.broker_id:
-        raise Invalid("The request was not sent.", [FieldError(("line",), "not a line of this broker")])
-    wishes = wishes.replace("\x00", "").strip()
-    if not calculator:
-        wishes = _text(wishes, "wishes", MAX_BODY)
-    subject = (line.label if line else str(_("Offer"))) + (
-        " – " + str(_("tariff calculator")) if calculator else ""
-    )
-    process = Process.objects.create(
-        broker_id=grant.broker_id,
-        grant=grant,
-        type=ProcessType.OFFER_REQUEST,
-        subject=subject[:MAX_SUBJECT],
-        created_by=user,
-        clerk=grant.clerk,
-        payload={"line": line.code if line else None, "calculator": calculator},
-    )
-    body = wishes or str(_("Opened the tariff calculator."))
-    Message.objects.create(process=process, author_user=user, author_name=_user_name(user), body=body)
-    opened(process, grant=grant, user=user)
-    return process
-
-
-def calculator_url(grant: Grant, line: Line | None) -> str:
-    """The tariff calculator's address from the account's template: the account and the line code,
-    never anything about the person."""
-    account = grant.tariff_account
-    if account is None:
-        raise PermissionDenied("No tariff account.")
-    return account.url.replace("{account}", quote(account.external_id, safe="")).replace(
-        "{line}", quote(line.code if line else "", safe="")
-    )
-
-
-def claims_moved(*, broker: Broker, changes: Sequence[tuple[str, str]]) -> None:
-    """The AMS changed the status of claims the portal reported ((external id, new status); the import
-    calls this in its transaction): each report's thread gets a note from the office, and its reporter
-    an e-mail that there is news (never the content)."""
-    status_of = dict(changes)
-    reports = Process.objects.filter(
-        broker=broker, type=ProcessType.CLAIM_REPORT, payload__claim__in=list(status_of)
-    ).select_related("grant__broker", "created_by")
-    for process in reports:
-        with translation.override(settings.LANGUAGE_CODE):  # the portal's language, whoever imports
-            status = ClaimStatus(status_of[process.payload["claim"]]).label
-            body = _("The status of your claim is now: %(status)s.") % {"status": status}
-        Message.objects.create(process=process, author_name=broker.name, body=body)
-        Process.objects.filter(pk=process.pk).update(updated_at=timezone.now())
-        _tell_user(process)

@@ -9,9 +9,10 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponseBase
+from django.http import Http404, HttpResponseBase
 from django.views.decorators.cache import never_cache
 
+from einblick.accounts.http import AuthenticatedRequest
 from einblick.accounts.roles import staff_memberships
 from einblick.brokers.models import Broker, StaffRole
 
@@ -22,8 +23,8 @@ def settings_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRe
     @never_cache
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, broker_id: int, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        memberships = list(staff_memberships(request.user.email))  # type: ignore[union-attr]
+    def wrapped(request: AuthenticatedRequest, broker_id: int, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        memberships = list(staff_memberships(request.user.email))
         if not memberships:
             raise PermissionDenied
         mine = next((m for m in memberships if m.broker_id == broker_id), None)

@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from einblick.accounts.http import AuthenticatedRequest
 from einblick.brokers.colours import DEFAULT_BRAND
 from einblick.brokers.logo import MAX_BYTES, remove_logo, set_logo
 from einblick.brokers.models import Broker, StaffMember
-from einblick.brokers.office import update_appearance
-from einblick.errors import DomainError
+from einblick.errors import DomainError, to_form
+from einblick.office.brokers import update_appearance
 from einblick.staff.access import settings_view
-from einblick.staff.forms import AppearanceForm, LogoForm, refuse
+from einblick.staff.forms import AppearanceForm, LogoForm
 
 READ_LIMIT = 600 * 1024  # a little over the logo's limit: enough to say "too large" without reading more
 
 
 def _page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     broker: Broker,
     form: AppearanceForm | None = None,
     logo_form: LogoForm | None = None,
@@ -41,7 +42,7 @@ def _page(
 
 
 @settings_view
-def appearance(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResponse:
+def appearance(request: AuthenticatedRequest, broker: Broker, me: StaffMember) -> HttpResponse:
     if request.method != "POST":
         return _page(request, broker)
     form = AppearanceForm(request.POST)
@@ -49,7 +50,7 @@ def appearance(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpRes
         try:
             update_appearance(broker=broker, actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            refuse(form, exc)
+            to_form(form, exc)
         else:
             flash.success(request, _("Saved. The portal shows the new appearance at once."))
             return redirect("staff:appearance", broker_id=broker.pk)
@@ -59,7 +60,7 @@ def appearance(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpRes
 
 @require_POST
 @settings_view
-def logo(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResponse:
+def logo(request: AuthenticatedRequest, broker: Broker, me: StaffMember) -> HttpResponse:
     if request.POST.get("action") == "remove":
         remove_logo(broker=broker, actor=request.user)
         flash.success(request, _("The logo is removed."))

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from einblick.accounts.http import AuthenticatedRequest
 from einblick.audit.labels import action_label
 from einblick.audit.models import AuditEntry
 from einblick.brokers.models import Broker, StaffMember
@@ -27,7 +28,7 @@ def _day(value: str) -> datetime | None:
 
 
 @settings_view
-def audit_log(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResponse:
+def audit_log(request: AuthenticatedRequest, broker: Broker, me: StaffMember) -> HttpResponse:
     rows = AuditEntry.objects.filter(broker=broker)
     actor = request.GET.get("actor", "").replace("\x00", "").strip()[:254]
     action = request.GET.get("action", "")

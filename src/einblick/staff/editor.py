@@ -10,24 +10,18 @@ from typing import Any
 
 from django.contrib import messages as flash
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from einblick.accounts.http import AuthenticatedRequest
 from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember, TariffAccount
-from einblick.errors import DomainError
+from einblick.errors import DomainError, texts
 from einblick.grants import visibility
 from einblick.grants.models import STATUS_OPTIONS, Grant, GrantView, status_meanings
 from einblick.grants.payloads import GrantIn
-from einblick.grants.services import (
-    add_member,
-    as_payload,
-    copy_grant,
-    remove_member,
-    rename_grant,
-    replace_grant,
-    resend_invitation,
-)
+from einblick.grants.services import as_payload, copy_grant, rename_grant, replace_grant
+from einblick.office import members
 from einblick.portfolio.models import Contract, Customer, Line
 from einblick.staff.access import settings_view
 from einblick.staff.grants import NameForm, _grant
@@ -38,7 +32,7 @@ FLAGS = ("primary_contact", "product_names", "messages", "claim_report", "claim_
 SEARCH_LIMIT = 20
 
 
-def _save(grant: Grant, request: HttpRequest, change: dict[str, Any]) -> list[str]:
+def _save(grant: Grant, request: AuthenticatedRequest, change: dict[str, Any]) -> list[str]:
     """Apply a change of one area through replace_grant; the refusals as messages."""
     payload = as_payload(grant)
     if grant.clerk is not None and grant.clerk.role not in LOGIN_ROLES:
@@ -52,13 +46,13 @@ def _save(grant: Grant, request: HttpRequest, change: dict[str, Any]) -> list[st
     try:
         replace_grant(grant=grant, actor=request.user, data=GrantIn.model_validate(payload))
     except DomainError as exc:
-        return [error.msg for error in exc.errors] or [exc.message]
+        return texts(exc)
     except ValueError as exc:  # pydantic: a value of the wrong shape
         return [str(exc).splitlines()[0]]
     return []
 
 
-def _customers(grant: Grant, request: HttpRequest) -> list[str]:
+def _customers(grant: Grant, request: AuthenticatedRequest) -> list[str]:
     current = set(grant.customers.values_list("external_id", flat=True))
     if request.POST.get("add"):
         current.add(request.POST["add"][:64])
@@ -67,7 +61,7 @@ def _customers(grant: Grant, request: HttpRequest) -> list[str]:
     return _save(grant, request, {"customers": sorted(current)})
 
 
-def _sharing(grant: Grant, request: HttpRequest) -> list[str]:
+def _sharing(grant: Grant, request: AuthenticatedRequest) -> list[str]:
     post = request.POST
     keywords = [k.strip() for k in post.get("document_keywords", "").split(",") if k.strip()]
     return _save(
@@ -88,7 +82,7 @@ def _sharing(grant: Grant, request: HttpRequest) -> list[str]:
     )
 
 
-def _actions(grant: Grant, request: HttpRequest) -> list[str]:
+def _actions(grant: Grant, request: AuthenticatedRequest) -> list[str]:
     post = request.POST
     actions: dict[str, Any] = {flag: flag in post for flag in FLAGS}
     actions["view"] = post.get("view") if post.get("view") in GrantView.values else grant.view
@@ -98,24 +92,24 @@ def _actions(grant: Grant, request: HttpRequest) -> list[str]:
     return _save(grant, request, {"actions": actions})
 
 
-def _users(grant: Grant, request: HttpRequest) -> list[str]:
+def _users(grant: Grant, request: AuthenticatedRequest) -> list[str]:
     post = request.POST
     email = post.get("email", "").strip().lower()[:254]
     try:
         if post.get("action") == "share":
             if "@" not in email or len(email) < 3:
                 return [_("Please enter an e-mail address.")]
-            add_member(grant=grant, actor=request.user, email=email)
+            members.share(grant=grant, actor=request.user, email=email)
         elif post.get("action") in ("resend", "remove"):
             member = grant.members.filter(email=email).first()
             if member is None:
                 return [_("This address is not a user of the grant.")]
             if post["action"] == "resend":
-                resend_invitation(member=member, actor=request.user)
+                members.resend_invitation(member=member, actor=request.user)
             else:
-                remove_member(member=member, actor=request.user)
+                members.unshare(member=member, actor=request.user)
     except DomainError as exc:
-        return [error.msg for error in exc.errors] or [exc.message]
+        return texts(exc)
     return []
 
 
@@ -123,7 +117,7 @@ SAVERS = {"customers": _customers, "sharing": _sharing, "users": _users, "action
 
 
 @settings_view
-def editor(request: HttpRequest, broker: Broker, me: StaffMember, grant_id: str) -> HttpResponse:
+def editor(request: AuthenticatedRequest, broker: Broker, me: StaffMember, grant_id: str) -> HttpResponse:
     grant = _grant(broker, grant_id)
     htmx = request.headers.get("HX-Request") == "true"
     errors: dict[str, list[str]] = {}
@@ -138,7 +132,7 @@ def editor(request: HttpRequest, broker: Broker, me: StaffMember, grant_id: str)
         try:
             rename_grant(grant=grant, actor=request.user, name=request.POST.get("name", ""))
         except DomainError as exc:
-            errors["name"] = [error.msg for error in exc.errors]
+            errors["name"] = texts(exc)
         else:
             flash.success(request, _("Saved."))
             return redirect("staff:grant", broker_id=broker.pk, grant_id=grant.pk)
@@ -161,7 +155,7 @@ def editor(request: HttpRequest, broker: Broker, me: StaffMember, grant_id: str)
     )
 
 
-def _context(request: HttpRequest, broker: Broker, grant: Grant, **extra: Any) -> dict[str, Any]:
+def _context(request: AuthenticatedRequest, broker: Broker, grant: Grant, **extra: Any) -> dict[str, Any]:
     grant = Grant.objects.select_related("clerk", "tariff_account").get(pk=grant.pk)
     customers = list(grant.customers.order_by("last_name", "company_name", "pk"))
     q = request.GET.get("cq", "").replace("\x00", "").strip()[:100]

@@ -1,5 +1,5 @@
 """The forms of the settings tabs: German messages for what a form can judge itself; everything else is
-judged by the services, whose refusals `refuse` puts next to the field they name."""
+judged by the services, whose refusals `errors.to_form` puts next to the field they name."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from einblick.brokers.models import StaffRole
-from einblick.errors import DomainError
 from einblick.portfolio.models import LineGroup
 
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -22,17 +21,6 @@ def _http(url: str) -> str:
     if not url.startswith(("https://", "http://")):
         raise ValidationError(_("Enter an http or https address."))
     return url
-
-
-def refuse(form: forms.Form, exc: DomainError, fields: dict[str, str] | None = None) -> None:
-    """A service's refusal as form errors: by the field it names (renamed by `fields`), else above the
-    form."""
-    for error in exc.errors or []:
-        name = str(error.loc[0]) if error.loc else ""
-        name = (fields or {}).get(name, name)
-        form.add_error(name if name in form.fields else None, error.msg)
-    if not exc.errors:
-        form.add_error(None, exc.message)
 
 
 class TariffAccountForm(forms.Form):

@@ -7,15 +7,17 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages as flash
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from einblick.accounts.http import AuthenticatedRequest
 from einblick.brokers.models import Broker, StaffMember
 from einblick.grants.models import Grant
 from einblick.grants.payloads import GrantIn
-from einblick.grants.services import create_grant, delete_grant
+from einblick.grants.services import create_grant
+from einblick.office.members import delete_grant
 from einblick.staff.access import settings_view
 
 PAGE = 200
@@ -30,7 +32,7 @@ def _grant(broker: Broker, grant_id: str) -> Grant:
 
 
 @settings_view
-def grant_list(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResponse:
+def grant_list(request: AuthenticatedRequest, broker: Broker, me: StaffMember) -> HttpResponse:
     q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     rows = Grant.objects.filter(broker=broker)
     if q:
@@ -50,7 +52,7 @@ def grant_list(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpRes
 
 
 @settings_view
-def grant_new(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResponse:
+def grant_new(request: AuthenticatedRequest, broker: Broker, me: StaffMember) -> HttpResponse:
     form = NameForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         grant = create_grant(
@@ -64,7 +66,9 @@ def grant_new(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResp
 
 
 @settings_view
-def grant_delete(request: HttpRequest, broker: Broker, me: StaffMember, grant_id: str) -> HttpResponse:
+def grant_delete(
+    request: AuthenticatedRequest, broker: Broker, me: StaffMember, grant_id: str
+) -> HttpResponse:
     grant = _grant(broker, grant_id)
     if request.method == "POST":
         delete_grant(grant=grant, actor=request.user)

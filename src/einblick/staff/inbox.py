@@ -11,15 +11,16 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
+from einblick.accounts.http import AuthenticatedRequest
 from einblick.accounts.roles import staff_memberships
 from einblick.brokers.models import StaffMember
-from einblick.errors import DomainError
+from einblick.errors import DomainError, to_form
 from einblick.processes import files, services
 from einblick.processes.models import Attachment, Process, ProcessState, ProcessType
 
@@ -32,8 +33,8 @@ class AnswerForm(forms.Form):
     )
 
 
-def _memberships(request: HttpRequest) -> list[StaffMember]:
-    memberships = list(staff_memberships(request.user.email))  # type: ignore[union-attr]
+def _memberships(request: AuthenticatedRequest) -> list[StaffMember]:
+    memberships = list(staff_memberships(request.user.email))
     if not memberships:
         raise PermissionDenied
     return memberships
@@ -45,7 +46,7 @@ def _visible(memberships: list[StaffMember]) -> QuerySet[Process]:
 
 @never_cache
 @login_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedRequest) -> HttpResponse:
     memberships = _memberships(request)
     rows = _visible(memberships).select_related("clerk", "grant", "broker").order_by("-updated_at", "pk")
     clerk = request.GET.get("clerk", "")
@@ -75,7 +76,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def process_detail(request: HttpRequest, process_id: str) -> HttpResponse:
+def process_detail(request: AuthenticatedRequest, process_id: str) -> HttpResponse:
     memberships = _memberships(request)
     process = get_object_or_404(
         _visible(memberships).select_related("clerk", "grant", "customer", "contract", "created_by"),
@@ -94,7 +95,7 @@ def process_detail(request: HttpRequest, process_id: str) -> HttpResponse:
                     process=process, author=me, body=form.cleaned_data["body"], actor=request.user
                 )
             except DomainError as exc:
-                form.add_error("body", exc.errors[0].msg if exc.errors else exc.message)
+                to_form(form, exc)
             else:
                 flash.success(request, _("Your answer has been sent; the customer is told by e-mail."))
                 return redirect("staff:process", process_id=process.pk)
@@ -110,6 +111,6 @@ def process_detail(request: HttpRequest, process_id: str) -> HttpResponse:
 
 @never_cache
 @login_required
-def attachment(request: HttpRequest, process_id: str, attachment_id: int) -> FileResponse:
+def attachment(request: AuthenticatedRequest, process_id: str, attachment_id: int) -> FileResponse:
     process = get_object_or_404(_visible(_memberships(request)), pk=process_id)
     return files.download(get_object_or_404(Attachment, pk=attachment_id, message__process=process))

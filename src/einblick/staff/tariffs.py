@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from django.contrib import messages as flash
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from einblick.accounts.http import AuthenticatedRequest
 from einblick.brokers.models import Broker, StaffMember, TariffAccount
-from einblick.brokers.office import delete_tariff_account, save_tariff_account
-from einblick.errors import DomainError
+from einblick.errors import DomainError, to_form
 from einblick.grants.models import Grant
+from einblick.office.brokers import delete_tariff_account, save_tariff_account
 from einblick.staff.access import settings_view
-from einblick.staff.forms import TariffAccountForm, refuse
+from einblick.staff.forms import TariffAccountForm
 
 
 def _accounts(broker: Broker) -> list[TariffAccount]:
@@ -29,13 +30,13 @@ def _account(broker: Broker, pk: int) -> TariffAccount:
 
 
 @settings_view
-def tariff_list(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResponse:
+def tariff_list(request: AuthenticatedRequest, broker: Broker, me: StaffMember) -> HttpResponse:
     form = TariffAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             save_tariff_account(broker=broker, actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            refuse(form, exc)
+            to_form(form, exc)
         else:
             flash.success(request, _("The tariff account is created."))
             return redirect("staff:tariffs", broker_id=broker.pk)
@@ -44,14 +45,14 @@ def tariff_list(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpRe
 
 
 @settings_view
-def tariff_edit(request: HttpRequest, broker: Broker, me: StaffMember, pk: int) -> HttpResponse:
+def tariff_edit(request: AuthenticatedRequest, broker: Broker, me: StaffMember, pk: int) -> HttpResponse:
     account = _account(broker, pk)
     form = TariffAccountForm(request.POST or None, initial={"name": account.name, "url": account.url})
     if request.method == "POST" and form.is_valid():
         try:
             save_tariff_account(broker=broker, actor=request.user, account=account, **form.cleaned_data)
         except DomainError as exc:
-            refuse(form, exc)
+            to_form(form, exc)
         else:
             flash.success(request, _("Saved."))
             return redirect("staff:tariffs", broker_id=broker.pk)
@@ -65,7 +66,7 @@ def tariff_edit(request: HttpRequest, broker: Broker, me: StaffMember, pk: int) 
 
 
 @settings_view
-def tariff_delete(request: HttpRequest, broker: Broker, me: StaffMember, pk: int) -> HttpResponse:
+def tariff_delete(request: AuthenticatedRequest, broker: Broker, me: StaffMember, pk: int) -> HttpResponse:
     account = _account(broker, pk)
     if request.method == "POST":
         delete_tariff_account(account=account, actor=request.user)

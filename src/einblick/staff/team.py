@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from django.contrib import messages as flash
 from django.db.models import Count, Exists, OuterRef
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from einblick.accounts.http import AuthenticatedRequest
 from einblick.accounts.models import Invitation, User
 from einblick.accounts.roles import has_account
 from einblick.brokers.models import Broker, StaffMember, StaffRole
-from einblick.brokers.office import add_staff, change_staff, remove_staff, resend_staff_invitation
-from einblick.errors import DomainError
+from einblick.errors import DomainError, texts, to_form
+from einblick.office.brokers import add_staff, change_staff, remove_staff, resend_staff_invitation
 from einblick.staff.access import settings_view
-from einblick.staff.forms import StaffEditForm, StaffForm, refuse
+from einblick.staff.forms import StaffEditForm, StaffForm
 
 
 def _people(broker: Broker) -> list[StaffMember]:
@@ -36,13 +37,13 @@ def _person(broker: Broker, pk: int) -> StaffMember:
 
 
 @settings_view
-def team(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResponse:
+def team(request: AuthenticatedRequest, broker: Broker, me: StaffMember) -> HttpResponse:
     form = StaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             person = add_staff(broker=broker, actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            refuse(form, exc)
+            to_form(form, exc)
         else:
             if person.role == "none":
                 flash.success(request, _("The staff member is added (without a login)."))
@@ -54,7 +55,7 @@ def team(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResponse:
 
 
 @settings_view
-def team_member(request: HttpRequest, broker: Broker, me: StaffMember, pk: int) -> HttpResponse:
+def team_member(request: AuthenticatedRequest, broker: Broker, me: StaffMember, pk: int) -> HttpResponse:
     person = _person(broker, pk)
     initial = {"name": person.name, "phone": person.phone, "role": person.role}
     form = StaffEditForm(request.POST or None, initial=initial)
@@ -64,7 +65,7 @@ def team_member(request: HttpRequest, broker: Broker, me: StaffMember, pk: int) 
         try:
             resend_staff_invitation(staff=person, actor=request.user)
         except DomainError as exc:
-            problem = " ".join(e.msg for e in exc.errors)
+            problem = " ".join(texts(exc))
         else:
             flash.success(request, _("The e-mail is sent again."))
             return redirect("staff:team_member", broker_id=broker.pk, pk=person.pk)
@@ -72,7 +73,7 @@ def team_member(request: HttpRequest, broker: Broker, me: StaffMember, pk: int) 
         try:
             change_staff(staff=person, actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            refuse(form, exc)
+            to_form(form, exc)
         else:
             flash.success(request, _("Saved."))
             if person.pk == me.pk and form.cleaned_data["role"] != StaffRole.ADMIN:
@@ -91,14 +92,16 @@ def team_member(request: HttpRequest, broker: Broker, me: StaffMember, pk: int) 
 
 
 @settings_view
-def team_member_delete(request: HttpRequest, broker: Broker, me: StaffMember, pk: int) -> HttpResponse:
+def team_member_delete(
+    request: AuthenticatedRequest, broker: Broker, me: StaffMember, pk: int
+) -> HttpResponse:
     person = _person(broker, pk)
     problem = ""
     if request.method == "POST":
         try:
             remove_staff(staff=person, actor=request.user)
-        except DomainError:
-            problem = _("The broker needs an administrator: make someone else administrator first.")
+        except DomainError as exc:
+            problem = " ".join(texts(exc))
         else:
             flash.success(request, _("%(name)s is removed from the staff.") % {"name": person.name})
             if person.pk == me.pk:

@@ -5,19 +5,20 @@ AMS of new processes (its signing secret is shown once, too)."""
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from einblick.accounts.http import AuthenticatedRequest
 from einblick.brokers.models import ApiToken, Broker, StaffMember
 from einblick.brokers.services import create_token, revoke_token, set_webhook
-from einblick.errors import DomainError
+from einblick.errors import DomainError, to_form
 from einblick.staff.access import settings_view
-from einblick.staff.forms import TokenForm, WebhookForm, refuse
+from einblick.staff.forms import TokenForm, WebhookForm
 
 
-def _page(request: HttpRequest, broker: Broker, **extra: object) -> HttpResponse:
+def _page(request: AuthenticatedRequest, broker: Broker, **extra: object) -> HttpResponse:
     context = {
         "broker": broker,
         "tokens": list(ApiToken.objects.filter(broker=broker).order_by("revoked_at", "-created_at", "-pk")),
@@ -30,7 +31,7 @@ def _page(request: HttpRequest, broker: Broker, **extra: object) -> HttpResponse
 
 
 @settings_view
-def token_list(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResponse:
+def token_list(request: AuthenticatedRequest, broker: Broker, me: StaffMember) -> HttpResponse:
     if request.method != "POST":
         return _page(request, broker)
     form = TokenForm(request.POST)
@@ -42,7 +43,7 @@ def token_list(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpRes
 
 
 @settings_view
-def token_revoke(request: HttpRequest, broker: Broker, me: StaffMember, pk: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedRequest, broker: Broker, me: StaffMember, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken.objects.select_related("broker"), broker=broker, pk=pk)
     if request.method == "POST":
         revoke_token(token=token, actor=request.user)
@@ -53,7 +54,7 @@ def token_revoke(request: HttpRequest, broker: Broker, me: StaffMember, pk: int)
 
 @require_POST
 @settings_view
-def webhook(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpResponse:
+def webhook(request: AuthenticatedRequest, broker: Broker, me: StaffMember) -> HttpResponse:
     form = WebhookForm(request.POST)
     if not form.is_valid():
         return _page(request, broker, webhook_form=form)
@@ -61,7 +62,7 @@ def webhook(request: HttpRequest, broker: Broker, me: StaffMember) -> HttpRespon
     try:
         secret = set_webhook(broker=broker, url=url, actor=request.user)
     except DomainError as exc:
-        refuse(form, exc)
+        to_form(form, exc)
         return _page(request, broker, webhook_form=form)
     if secret is None:
         flash.success(request, _("The webhook is removed."))

@@ -5,21 +5,22 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from einblick.accounts.http import AuthenticatedRequest
+from einblick.accounts.preview import previewable_grant, start_preview
 from einblick.accounts.roles import staff_memberships
 from einblick.audit.services import log_action
 from einblick.brokers.models import StaffRole
 from einblick.grants.models import Grant
-from einblick.portal.access import previewable_grant, start_preview
 
 
 @never_cache
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    memberships = list(staff_memberships(request.user.email))  # type: ignore[union-attr]
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    memberships = list(staff_memberships(request.user.email))
     if not memberships:
         raise PermissionDenied
     outbox = settings.EMAIL_BACKEND == "einblick.accounts.outbox.OutboxBackend"
@@ -33,10 +34,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def preview(request: HttpRequest, grant_id: str) -> HttpResponse:
+def preview(request: AuthenticatedRequest, grant_id: str) -> HttpResponse:
     """Freischaltungseinsicht: the portal of one grant exactly as its users see it, read-only, for a
     staff admin of the grant's broker (anyone else: 404). Every preview is audit-logged."""
-    grant = previewable_grant(request.user.email, grant_id)  # type: ignore[union-attr]
+    grant = previewable_grant(request.user.email, grant_id)
     if grant is None:
         raise Http404
     start_preview(request, grant)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 
 from einblick.brokers.models import Broker
 from einblick.brokers.services import create_token, revoke_token
@@ -25,6 +25,7 @@ class Command(BaseCommand):
         revoke.add_argument("--broker", required=True)
         revoke.add_argument("prefix")
 
+    @no_translations  # the command line speaks English, as the API does
     def handle(self, *args: Any, action: str, broker: str, **options: Any) -> None:
         try:
             tenant = Broker.objects.get(slug=broker)

@@ -12,10 +12,12 @@ from django.db import transaction
 
 from einblick.accounts.models import User
 from einblick.brokers.models import Broker
-from einblick.brokers.services import create_broker, create_token, revoke_token
+from einblick.brokers.services import create_token, revoke_token
 from einblick.demo.data import batch
 from einblick.grants.payloads import GrantIn
-from einblick.grants.services import add_member, create_grant
+from einblick.grants.services import create_grant
+from einblick.office.brokers import create_broker
+from einblick.office.members import share
 from einblick.portfolio.importing import import_batch
 
 SLUG = "muster"
@@ -100,11 +102,11 @@ class Command(BaseCommand):
             grant = broker.grants.filter(name=GRANT["name"]).first()
             if grant is None:
                 grant = create_grant(broker=broker, actor=None, data=GrantIn.model_validate(GRANT))
-            add_member(grant=grant, actor=None, email=KLARA)
+            share(grant=grant, actor=None, email=KLARA)
             business = broker.grants.filter(name=BUSINESS_GRANT["name"]).first() or create_grant(
                 broker=broker, actor=None, data=GrantIn.model_validate(BUSINESS_GRANT)
             )
-            add_member(grant=business, actor=None, email=KLARA)
+            share(grant=business, actor=None, email=KLARA)
             for old in broker.api_tokens.filter(name=TOKEN_NAME, revoked_at__isnull=True):
                 revoke_token(token=old)
             _, token = create_token(broker=broker, name=TOKEN_NAME)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 from django.db import IntegrityError, transaction
 
 from einblick.brokers.models import Broker
@@ -52,6 +52,7 @@ class Command(BaseCommand):
         parser.add_argument("--broker", required=True)
         parser.add_argument("--mode", choices=["atomic", "partial"], default="atomic")
 
+    @no_translations  # the command line speaks English, as the API does
     def handle(self, *args: Any, file: Path, broker: str, mode: str, **options: Any) -> None:
         try:
             tenant = Broker.objects.get(slug=broker)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 
 from einblick.brokers import logo
 from einblick.brokers.models import Broker
-from einblick.brokers.services import create_broker, set_webhook
+from einblick.brokers.services import set_webhook
 from einblick.errors import DomainError
+from einblick.office.brokers import create_broker
 
 
 class Command(BaseCommand):
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         which.add_argument("file", nargs="?", type=Path)
         which.add_argument("--remove", action="store_true")
 
+    @no_translations  # the command line speaks English, as the API does
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         if action == "create":
             try:

@@ -1,4 +1,5 @@
-"""Writes of the office's settings tabs (issue 7): tariff accounts, staff, lines, appearance.
+"""The broker and the office's settings tabs: a new broker with its line catalogue; tariff accounts,
+staff, lines, appearance.
 
 Tariff accounts, staff and lines are also the AMS's objects (api-v1.md): the office writes them through
 the same import path as a PUT (portfolio.importing.put_object/delete_object), so one judge decides, the
@@ -12,7 +13,6 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from einblick.accounts import invitations
 from einblick.accounts.models import Invitation, User
@@ -20,10 +20,33 @@ from einblick.accounts.roles import has_account
 from einblick.audit.services import Actor, log_action
 from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember, StaffRole, TariffAccount
 from einblick.brokers.services import data_changed
-from einblick.errors import Conflict, FieldError, Invalid
+from einblick.errors import Conflict, FieldError, Invalid, from_validation
+from einblick.errors import messages as M
 from einblick.grants.models import Grant
+from einblick.portfolio.catalogue import DEFAULT_LINES
 from einblick.portfolio.importing import delete_object, put_object
 from einblick.portfolio.models import Line
+
+
+@transaction.atomic
+def create_broker(*, slug: str, name: str, actor: Actor = None) -> Broker:
+    """A new tenant with the default line catalogue."""
+    if Broker.objects.filter(slug=slug).exists():
+        raise Conflict(M.BROKER_SLUG_TAKEN % {"slug": repr(slug)}, [FieldError(("slug",), M.TAKEN)])
+    broker = Broker(slug=slug, name=name)
+    try:
+        broker.full_clean()
+    except ValidationError as exc:
+        raise Invalid(M.BROKER_INVALID, from_validation(exc)) from None
+    broker.save()
+    Line.objects.bulk_create(
+        [
+            Line(broker=broker, code=code, label=label, group=group, gdv=gdv)
+            for code, label, group, gdv in DEFAULT_LINES
+        ]
+    )
+    log_action(broker=broker, actor=actor, action="broker.created", object_type="broker", object_id=slug)
+    return broker
 
 
 def new_external_id(model: type[StaffMember] | type[TariffAccount], broker: Broker) -> str:
@@ -88,10 +111,7 @@ def add_staff(
     """A new staff member; with role admin or user they are invited by e-mail."""
     email = email.strip().lower()
     if StaffMember.objects.filter(broker=broker, email__iexact=email).exists():
-        raise Conflict(
-            "This address is staff already.",
-            [FieldError(("email",), _("This address is a staff member already."))],
-        )
+        raise Conflict(M.STAFF_EXISTS, [FieldError(("email",), M.STAFF_EXISTS_FIELD)])
     external_id = new_external_id(StaffMember, broker)
     put_object(
         broker=broker, actor=actor, section="staff", external_id=external_id,
@@ -109,9 +129,7 @@ def _locked(staff: StaffMember) -> StaffMember:
     Broker.objects.select_for_update().filter(pk=staff.broker_id).exists()
     fresh = StaffMember.objects.select_related("broker").filter(pk=staff.pk).first()
     if fresh is None:
-        raise Conflict(
-            "The staff member was removed meanwhile.", [FieldError(("role",), _("Removed meanwhile."))]
-        )
+        raise Conflict(M.STAFF_REMOVED, [FieldError(("role",), M.REMOVED_MEANWHILE)])
     return fresh
 
 
@@ -126,14 +144,7 @@ def _keep_an_admin(staff: StaffMember, new_role: str | None) -> None:
         .filter(has_account())
     )
     if not others.exists():
-        raise Conflict(
-            "The last administrator cannot be removed.",
-            [
-                FieldError(
-                    ("role",), _("The broker needs an administrator: make someone else administrator first.")
-                )
-            ],
-        )
+        raise Conflict(M.LAST_ADMIN, [FieldError(("role",), M.LAST_ADMIN_FIELD)])
 
 
 @transaction.atomic
@@ -175,9 +186,7 @@ def remove_staff(*, staff: StaffMember, actor: Actor) -> None:
 def resend_staff_invitation(*, staff: StaffMember, actor: Actor) -> None:
     staff = _locked(staff)
     if staff.role not in LOGIN_ROLES:
-        raise Conflict(
-            "This staff member has no login.", [FieldError(("role",), _("This role has no login."))]
-        )
+        raise Conflict(M.STAFF_WITHOUT_LOGIN, [FieldError(("role",), M.ROLE_WITHOUT_LOGIN)])
     _tell(staff, actor)
 
 
@@ -195,8 +204,7 @@ def update_appearance(
     try:
         broker.full_clean(exclude=["slug", "webhook_url"])
     except ValidationError as exc:
-        errors = [FieldError((field,), " ".join(messages)) for field, messages in exc.message_dict.items()]
-        raise Invalid("The appearance is invalid.", errors) from None
+        raise Invalid(M.APPEARANCE_INVALID, from_validation(exc)) from None
     after = {f: getattr(broker, f) for f in before}
     if after == before:
         return

@@ -1,0 +1,100 @@
+"""The one small family of domain errors. Interfaces map them once: API bodies, form errors, CLI."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    from django import forms
+    from django.core.exceptions import ValidationError
+
+
+@dataclass(frozen=True, init=False)
+class FieldError:
+    """One broken rule. `loc` names the field: ("customers", "K-1", "address", "zip") or ("premium",).
+    `msg` comes from the catalogue (errors.messages) and is made text in the active language."""
+
+    loc: tuple[str | int, ...]
+    msg: str
+
+    def __init__(self, loc: tuple[str | int, ...], msg: str | Promise) -> None:
+        object.__setattr__(self, "loc", loc)
+        object.__setattr__(self, "msg", str(msg))
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, message: str | Promise, errors: list[FieldError] | None = None) -> None:
+        message = str(message)  # a catalogue entry, in the language active where it is raised
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+
+
+class Invalid(DomainError):
+    """Well-formed input that breaks a rule (HTTP 422)."""
+
+    status = 422
+
+
+class Conflict(DomainError):
+    """The input contradicts the current state (HTTP 409)."""
+
+    status = 409
+
+
+class TooLarge(DomainError):
+    """The input is larger than allowed (HTTP 413)."""
+
+    status = 413
+
+
+@dataclass
+class ErrorList:
+    """Collects FieldErrors while a service validates many things at once."""
+
+    items: list[FieldError] = field(default_factory=list)
+
+    def add(self, *loc: str | int, msg: str | Promise) -> None:
+        self.items.append(FieldError(tuple(loc), msg))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def from_validation(exc: ValidationError) -> list[FieldError]:
+    """A model's full_clean() refusal as field errors (Django's messages, in the active language)."""
+    return [FieldError((name,), " ".join(messages)) for name, messages in exc.message_dict.items()]
+
+
+def clean_message(msg: str) -> str:
+    """Pydantic's "Value error, must be ..." reads better as "must be ...", and the names of our
+    classes ("... or instance of CustomerIn") mean nothing to the AMS."""
+    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return re.sub(r" or instance of \w+", "", msg)
+
+
+def is_unique_violation(exc: Exception) -> bool:
+    """Whether a database IntegrityError is a unique-key violation (PostgreSQL or SQLite)."""
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(exc)
+
+
+def texts(exc: DomainError) -> list[str]:
+    """A refusal as lines of text, for a place that shows no form fields (an editor area, a notice)."""
+    return [error.msg for error in exc.errors] or [exc.message]
+
+
+def to_form(form: forms.Form, exc: DomainError, fields: dict[str, str] | None = None) -> None:
+    """A service's refusal in an office or portal form: each error on the field its location names
+    (renamed by `fields`: the service's name to the form's), else above the form; a refusal without
+    field errors above the form."""
+    for error in exc.errors or [FieldError((), exc.message)]:
+        name = str(error.loc[0]) if error.loc else ""
+        name = (fields or {}).get(name, name)
+        form.add_error(name if name in form.fields else None, error.msg)

@@ -1,0 +1,49 @@
+"""Sharing a grant with people: the membership (grants) and what the person is told or loses
+(accounts: invitations, notices, sessions)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from einblick.accounts import invitations, sessions
+from einblick.accounts.models import User
+from einblick.audit.services import Actor
+from einblick.grants import services
+from einblick.grants.models import Grant, GrantMember
+
+
+@transaction.atomic
+def share(*, grant: Grant, actor: Actor, email: str) -> tuple[GrantMember, bool]:
+    """Teilen: a registered e-mail becomes active at once and gets a notice, an unknown one is
+    invited by e-mail with a single-use link (accounts.invitations). Returns the member and whether
+    it is new; sharing again with a member changes nothing."""
+    known = User.objects.filter(email__iexact=email, is_active=True).exists()
+    member, created = services.add_member(grant=grant, actor=actor, email=email, active=known)
+    if created:
+        if known:
+            invitations.send_access_notice(member=member)
+        else:
+            invitations.send_invitation(member=member)
+    return member, created
+
+
+@transaction.atomic
+def resend_invitation(*, member: GrantMember, actor: Actor) -> GrantMember:
+    """Link versenden: a fresh link by e-mail; the earlier link stops working."""
+    member = services.renew_invitation(member=member, actor=actor)
+    invitations.send_invitation(member=member)
+    return member
+
+
+@transaction.atomic
+def unshare(*, member: GrantMember, actor: Actor) -> None:
+    """Access ends at once; someone left with no grant and no staff login is logged out everywhere."""
+    services.remove_member(member=member, actor=actor)
+    sessions.end_sessions_without_access(emails=[member.email])
+
+
+@transaction.atomic
+def delete_grant(*, grant: Grant, actor: Actor) -> None:
+    """The grant goes; its members lose access at once, and who has none left is logged out."""
+    emails = services.delete_grant(grant=grant, actor=actor)
+    sessions.end_sessions_without_access(emails=emails)
