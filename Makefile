@@ -7,20 +7,24 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 # uv.lock pins every package, dev tools included. uv itself is pinned here and in pyproject.toml
-# ([tool.uv] required-version); it is bootstrapped into .venv by pip, so only python3 is needed.
+# ([tool.uv] required-version): bump both together.
 UV_VERSION := 0.13.9
 UV := $(BIN)/uv
+UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: install upgrade browser run test lint bench clean messages
 
-# Re-syncs only when the lock (or what it was made from) changed; `uv sync --locked` installs exactly
-# uv.lock, the project editable, and fails if uv.lock no longer matches pyproject.toml.
-$(STAMP): uv.lock pyproject.toml Makefile
+# python3 makes .venv, and its pip installs the pinned uv into it: nothing else is needed.
+$(UV_STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	[ "$$($(UV) --version 2>/dev/null | cut -d' ' -f2)" = $(UV_VERSION) ] \
-		|| $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	touch $@
+
+# Re-syncs only when the lock (or what it was made from) changed. `uv sync --locked` installs exactly
+# uv.lock, the project editable, and fails if uv.lock no longer matches pyproject.toml.
+$(STAMP): uv.lock pyproject.toml Makefile $(UV_STAMP)
 	$(UV) sync --locked --extra dev --quiet
 	touch $(STAMP)
 
@@ -71,7 +75,7 @@ messages: install
 	cd src/einblick && ../../$(BIN)/python -m django makemessages -l de --settings einblick.config.settings --ignore 'migrations/*'
 
 # Re-lock every package to its newest allowed version, then install that. Commit uv.lock with it.
-upgrade: $(STAMP)
+upgrade: $(UV_STAMP)
 	$(UV) lock --upgrade
 	$(MAKE) install
 
