@@ -6,12 +6,26 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser run test lint bench clean messages
+# uv.lock pins every package, dev tools included. uv itself is pinned here and in pyproject.toml
+# ([tool.uv] required-version): bump both together.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
 
-$(STAMP): pyproject.toml
+.PHONY: install upgrade browser run test lint bench clean messages
+
+# python3 makes .venv, and its pip installs the pinned uv into it: nothing else is needed.
+$(UV_STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	touch $@
+
+# Re-syncs only when the lock (or what it was made from) changed. `uv sync --locked` installs exactly
+# uv.lock, the project editable, and fails if uv.lock no longer matches pyproject.toml.
+$(STAMP): uv.lock pyproject.toml Makefile $(UV_STAMP)
+	$(UV) sync --locked --extra dev --quiet
 	touch $(STAMP)
 
 # Translations: locale/*/django.po compiled to .mo by babel (no GNU gettext needed).
@@ -60,6 +74,11 @@ bench: install
 # Refresh locale/de from the source (needs GNU gettext: apt-get install gettext).
 messages: install
 	cd src/einblick && ../../$(BIN)/python -m django makemessages -l de --settings einblick.config.settings --ignore 'migrations/*'
+
+# Re-lock every package to its newest allowed version, then install that. Commit uv.lock with it.
+upgrade: $(UV_STAMP)
+	$(UV) lock --upgrade
+	$(MAKE) install
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

@@ -128,11 +128,10 @@ class ReadMark(models.Model):
         return f"{self.process_id} {self.read_at:%Y-%m-%d %H:%M}"
 
 
-class Attachment(models.Model):
-    """A file sent with a message: checked by content (processes/files.py), stored under a server-made
-    name outside every served directory."""
+class StoredFile(models.Model):
+    """A file a portal user uploaded: checked by content (processes/files.py), stored under a
+    server-made name outside every served directory. Attachment and DraftFile share these fields."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     name = models.CharField(max_length=120)  # the sender's file name, cleaned, for display and download
     stored = models.CharField(max_length=64, unique=True, editable=False)
     content_type = models.CharField(max_length=40)
@@ -140,10 +139,17 @@ class Attachment(models.Model):
     sha256 = models.CharField(max_length=64)
 
     class Meta:
+        abstract = True
         ordering = ["pk"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Attachment(StoredFile):
+    """A file sent with a message."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
 
 
 class WebhookDelivery(models.Model):
@@ -184,18 +190,7 @@ class ClaimDraft(models.Model):
         return self.id
 
 
-class DraftFile(models.Model):
+class DraftFile(StoredFile):
     """A file of a claim report draft; it becomes an Attachment of the process on submission."""
 
     draft = models.ForeignKey(ClaimDraft, on_delete=models.CASCADE, related_name="files")
-    name = models.CharField(max_length=120)
-    stored = models.CharField(max_length=64, unique=True, editable=False)
-    content_type = models.CharField(max_length=40)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-
-    class Meta:
-        ordering = ["pk"]
-
-    def __str__(self) -> str:
-        return self.name

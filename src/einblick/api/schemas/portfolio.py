@@ -1,47 +1,34 @@
-"""What the API answers: output shapes and the functions that fill them from the models."""
+"""The portfolio's answers (customers, contracts, claims, staff, tariff accounts, lines, imports): output
+shapes and the functions that fill them from the models."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Literal
 
-from django.utils import timezone
 from ninja import Schema
 
+from einblick.api.schemas.common import (
+    Address,
+    ErrorItem,
+    Page,
+    Stamps,
+    address_of,
+    error_item,
+    local_time,
+    money,
+    stamps_of,
+    text_or_none,
+)
 from einblick.brokers.models import StaffMember, TariffAccount
 from einblick.errors import FieldError
-from einblick.grants.services import as_payload
 from einblick.portfolio import payloads
 from einblick.portfolio.importing import BatchResult
 from einblick.portfolio.models import Claim, Contract, Customer, Line
 
 
-class ErrorItem(Schema):
-    loc: list[str | int]
-    msg: str
-
-
-class ErrorBody(Schema):
-    detail: str
-    errors: list[ErrorItem] = []
-
-
-class Address(Schema):
-    street: str | None
-    zip: str | None
-    city: str | None
-    country: str | None
-
-
 class RiskLocationOut(Address):
     label: str | None
-
-
-class Stamps(Schema):
-    external_id: str
-    created_at: datetime
-    updated_at: datetime
 
 
 class CustomerOut(Stamps):
@@ -123,10 +110,6 @@ class ImportResultOut(Schema):
     errors: list[ImportErrorItem]
 
 
-class Page(Schema):
-    next: str | None
-
-
 class CustomerPage(Page):
     items: list[CustomerOut]
 
@@ -163,49 +146,19 @@ class ImportBatch(Schema):
     delete: dict[Literal["customers", "contracts", "claims"], list[str]] = {}
 
 
-def _local(moment: datetime) -> datetime:
-    """In the portal's time zone (the default one; nobody activates another)."""
-    return moment.astimezone(timezone.get_default_timezone())
-
-
-def _opt(value: str) -> str | None:
-    return value or None
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
-def _stamps(obj: Any) -> dict[str, Any]:
-    return {
-        "external_id": obj.external_id,
-        "created_at": _local(obj.created_at),
-        "updated_at": _local(obj.updated_at),
-    }
-
-
-def _address(obj: Any) -> dict[str, str | None]:
-    return {
-        "street": _opt(obj.street),
-        "zip": _opt(obj.zip),
-        "city": _opt(obj.city),
-        "country": _opt(obj.country),
-    }
-
-
 def customer_out(c: Customer) -> dict[str, Any]:
     return {
-        **_stamps(c),
+        **stamps_of(c),
         "kind": c.kind,
-        "salutation": _opt(c.salutation),
-        "first_name": _opt(c.first_name),
-        "last_name": _opt(c.last_name),
-        "company_name": _opt(c.company_name),
+        "salutation": text_or_none(c.salutation),
+        "first_name": text_or_none(c.first_name),
+        "last_name": text_or_none(c.last_name),
+        "company_name": text_or_none(c.company_name),
         "birth_date": c.birth_date,
         "emails": c.emails,
-        "phone": _opt(c.phone),
-        "intermediary": _opt(c.intermediary),
-        "address": _address(c),
+        "phone": text_or_none(c.phone),
+        "intermediary": text_or_none(c.intermediary),
+        "address": address_of(c),
     }
 
 
@@ -245,23 +198,23 @@ def contract_row_out(row: dict[str, Any], locations: list[dict[str, Any]] | None
     """A contract answer from a row of CONTRACT_VALUES; `locations` None leaves risk_locations out."""
     out = {
         "external_id": row["external_id"],
-        "created_at": _local(row["created_at"]),
-        "updated_at": _local(row["updated_at"]),
+        "created_at": local_time(row["created_at"]),
+        "updated_at": local_time(row["updated_at"]),
         "customer": row["customer__external_id"],
-        "number": _opt(row["number"]),
+        "number": text_or_none(row["number"]),
         "line": row["line__code"],
-        "insurer": _opt(row["insurer"]),
-        "product": _opt(row["product"]),
-        "risk": _opt(row["risk"]),
+        "insurer": text_or_none(row["insurer"]),
+        "product": text_or_none(row["product"]),
+        "risk": text_or_none(row["risk"]),
         "status": row["status"],
         "offer_date": row["offer_date"],
         "application_date": row["application_date"],
         "document_date": row["document_date"],
         "start_date": row["start_date"],
         "end_date": row["end_date"],
-        "premium": _money(row["premium"]),
+        "premium": money(row["premium"]),
         "payment_interval": row["payment_interval"],
-        "intermediary": _opt(row["intermediary"]),
+        "intermediary": text_or_none(row["intermediary"]),
         "source": row["source"],
     }
     if locations is not None:
@@ -270,7 +223,7 @@ def contract_row_out(row: dict[str, Any], locations: list[dict[str, Any]] | None
 
 
 def _location(r: Any) -> dict[str, Any]:
-    return {"label": _opt(r.label), **_address(r)}
+    return {"label": text_or_none(r.label), **address_of(r)}
 
 
 LOCATION_VALUES = ("label", "street", "zip", "city", "country")
@@ -278,30 +231,30 @@ LOCATION_VALUES = ("label", "street", "zip", "city", "country")
 
 def location_row_out(values: list[str]) -> dict[str, Any]:
     """A risk location from the values of LOCATION_VALUES."""
-    return {name: _opt(value) for name, value in zip(LOCATION_VALUES, values, strict=True)}
+    return {name: text_or_none(value) for name, value in zip(LOCATION_VALUES, values, strict=True)}
 
 
 def claim_out(k: Claim) -> dict[str, Any]:
     """Needs select_related("customer", "contract")."""
     return {
-        **_stamps(k),
+        **stamps_of(k),
         "customer": k.customer.external_id,
         "contract": k.contract.external_id if k.contract else None,
-        "number": _opt(k.number),
+        "number": text_or_none(k.number),
         "loss_date": k.loss_date,
         "status": k.status,
-        "description": _opt(k.description),
-        "amount_reserved": _money(k.amount_reserved),
-        "amount_paid": _money(k.amount_paid),
+        "description": text_or_none(k.description),
+        "amount_reserved": money(k.amount_reserved),
+        "amount_paid": money(k.amount_paid),
     }
 
 
 def staff_out(s: StaffMember) -> dict[str, Any]:
-    return {**_stamps(s), "name": s.name, "email": s.email, "phone": _opt(s.phone), "role": s.role}
+    return {**stamps_of(s), "name": s.name, "email": s.email, "phone": text_or_none(s.phone), "role": s.role}
 
 
 def tariff_account_out(t: TariffAccount) -> dict[str, Any]:
-    return {**_stamps(t), "name": t.name, "url": t.url}
+    return {**stamps_of(t), "name": t.name, "url": t.url}
 
 
 def line_out(line: Line) -> dict[str, Any]:
@@ -310,13 +263,9 @@ def line_out(line: Line) -> dict[str, Any]:
         "label": line.label,
         "group": line.group,
         "gdv": line.gdv,
-        "created_at": _local(line.created_at),
-        "updated_at": _local(line.updated_at),
+        "created_at": local_time(line.created_at),
+        "updated_at": local_time(line.updated_at),
     }
-
-
-def error_item(error: FieldError) -> dict[str, Any]:
-    return {"loc": list(error.loc), "msg": error.msg}
 
 
 def import_error_item(error: FieldError) -> dict[str, Any]:
@@ -348,119 +297,3 @@ def import_result_out(result: BatchResult) -> dict[str, Any]:
         "deleted": result.deleted,
         "errors": [import_error_item(error) for error in result.errors],
     }
-
-
-# --- grants -------------------------------------------------------------------------------------
-
-
-class ShareOut(Schema):
-    claims: bool
-    reference_addresses: bool
-    auto_contracts: bool
-    statuses: list[str]
-    lines: list[str]
-    contracts: list[str]
-    shared_processes: bool
-    document_keywords: list[str]
-
-
-class ActionsOut(Schema):
-    view: str
-    primary_contact: bool
-    product_names: bool
-    messages: bool
-    claim_report: bool
-    claim_report_on_customer: bool
-    contract_capture: bool
-    offer_creation: bool
-    tariff_account: str | None
-    clerk: str | None
-    show_clerk: bool
-
-
-class MemberOut(Schema):
-    email: str
-    state: str
-    invited_at: datetime
-    joined_at: datetime | None
-
-
-class GrantOut(Schema):
-    id: str
-    name: str
-    customers: list[str]
-    intermediaries: list[str]
-    profile: None
-    share: ShareOut
-    actions: ActionsOut
-    members: list[MemberOut]
-    created_at: datetime
-    updated_at: datetime
-
-
-class GrantPage(Schema):
-    next: str | None
-    items: list[GrantOut]
-
-
-class ViewCustomerOut(Schema):
-    external_id: str
-    display_name: str
-    kind: str
-
-
-class ClerkOut(Schema):
-    name: str
-    email: str
-    phone: str | None
-
-
-class PermissionsOut(Schema):
-    messages: bool
-    claim_report: bool
-    claim_report_on_customer: bool
-    contract_capture: bool
-    offer_creation: bool
-
-
-class ViewOut(Schema):
-    customers: list[ViewCustomerOut]
-    contracts: list[dict[str, Any]]
-    claims: list[ClaimOut]
-    permissions: PermissionsOut
-    clerk: ClerkOut | None
-
-
-def member_out(member: Any) -> dict[str, Any]:
-    joined = _local(member.joined_at) if member.joined_at else None
-    return {
-        "email": member.email,
-        "state": member.state,
-        "invited_at": _local(member.invited_at),
-        "joined_at": joined,
-    }
-
-
-def grant_out(grant: Any) -> dict[str, Any]:
-    """Needs select_related("tariff_account", "clerk") and prefetch_related("customers", "contracts", "members")."""
-    payload = as_payload(grant)
-    return {
-        "id": grant.pk,
-        "name": payload["name"],
-        "customers": payload["customers"],
-        "intermediaries": payload["intermediaries"],
-        "profile": None,
-        "share": payload["share"],
-        "actions": payload["actions"],
-        "members": [member_out(m) for m in grant.members.all()],
-        "created_at": _local(grant.created_at),
-        "updated_at": _local(grant.updated_at),
-    }
-
-
-def view_customer_out(c: Customer) -> dict[str, Any]:
-    return {"external_id": c.external_id, "display_name": c.display_name, "kind": c.kind}
-
-
-def clerk_out(staff: StaffMember) -> dict[str, Any]:
-    return {"name": staff.name, "email": staff.email, "phone": _opt(staff.phone)}
