@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import sys
@@ -9,10 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.conf import settings as django_settings
+from django.test import Client, override_settings
 
 from einblick.brokers.models import Broker
 from einblick.brokers.services import create_broker, create_token
+from tests.mail import Sink, start_sink
 
 
 class Api:
@@ -96,6 +99,22 @@ def anonymous(db) -> Api:
     return Api(None)
 
 
+@pytest.fixture
+def smtp(settings) -> Iterator[Sink]:
+    """A real SMTP server on a free port; Django sends to it through its SMTP backend."""
+    sink = Sink()
+    controller = start_sink(sink)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
 CUSTOMER = {
     "kind": "person",
     "salutation": "Frau",
@@ -144,6 +163,43 @@ CLAIM = {
 def sample() -> dict[str, dict[str, Any]]:
     """Fresh copies of the api-v1.md examples."""
     return json.loads(json.dumps({"customer": CUSTOMER, "contract": CONTRACT, "claim": CLAIM}))
+
+
+# Production hashes passwords with Argon2id, which costs tens of milliseconds per hash on purpose; the
+# tests log in thousands of times. They hash with MD5 first (still a real hasher; the production hashers
+# stay listed, so their hashes verify). A test about the production hashes is marked `argon2`.
+FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
+PRODUCTION_HASHERS = list(django_settings.PASSWORD_HASHERS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """For the whole run: fast password hashing, and the files Einblick writes (uploads, the outbox, the
+    portal's file cache) in a temporary data directory of this run. With pytest-xdist each worker has its
+    own (its own basetemp), so parallel workers never read each other's cache entries or uploads, whose
+    keys and names come from each worker's own database."""
+    data = tmp_path_factory.mktemp("data")
+    caches = copy.deepcopy(django_settings.CACHES)
+    if caches["portal"]["BACKEND"].endswith("FileBasedCache"):
+        caches["portal"]["LOCATION"] = str(data / "cache" / "portal")
+    with override_settings(
+        PASSWORD_HASHERS=[FAST_HASHER, *PRODUCTION_HASHERS],
+        CACHES=caches,
+        UPLOAD_ROOT=data / "uploads",
+        EMAIL_OUTBOX_DIR=data / "outbox",
+        MEDIA_ROOT=data / "media",
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _argon2_when_marked(request: pytest.FixtureRequest) -> Iterator[None]:
+    """@pytest.mark.argon2: the test hashes as production does."""
+    if request.node.get_closest_marker("argon2") is None:
+        yield
+        return
+    with override_settings(PASSWORD_HASHERS=PRODUCTION_HASHERS):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -230,6 +230,7 @@ def test_two_different_passwords_are_refused_at_password2(grant, invited):
     assert not User.objects.exists()
 
 
+@pytest.mark.argon2
 def test_the_stored_hash_is_argon2id(grant, invited):
     assert choose(invited, PASSWORD).status_code == 302
 
@@ -262,6 +263,7 @@ def test_a_password_change_needs_the_current_password(broker):
     assert not AuditEntry.objects.filter(action="account.password_changed").exists()
 
 
+@pytest.mark.argon2
 def test_a_password_change_with_the_current_password_is_stored_as_argon2id_and_audited(broker):
     user = member(broker, INVITEE)
     browser = Client()
@@ -366,6 +368,7 @@ def test_a_reset_mails_a_link_built_from_the_base_url(reset_link, smtp):
     assert "localhost" not in text_of(mail) and "testserver" not in text_of(mail)
 
 
+@pytest.mark.argon2
 def test_the_reset_link_sets_a_new_password(reset_link):
     path, _ = reset_link
 

@@ -22,6 +22,7 @@ def test_it_refuses_a_second_account_for_the_same_address_in_other_case(db):
     assert User.objects.filter(email__iexact="klara@example.org").count() == 1
 
 
+@pytest.mark.argon2
 def test_it_hashes_passwords_with_argon2(db):
     user = User.objects.create_user("klara@example.org", "ein langes Passwort 42")
 
