@@ -5,12 +5,13 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 import time
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from tests.ports import free_port
 
 
 class Sink:
@@ -35,13 +36,6 @@ class Sink:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address in str(m["To"])]
-
-
-def free_port() -> int:
-    """A port nobody listens on at this moment (another process may take it before we bind it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_sink(sink: Sink, attempts: int = 5) -> Controller:
