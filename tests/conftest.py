@@ -1,4 +1,7 @@
-"""Shared fixtures: brokers, API tokens and clients, and the strictness every test runs under."""
+"""Shared fixtures: brokers, the personas, API tokens and clients, the SMTP sink, and the settings and
+strictness every test runs under. Helpers live in modules of their own (tests/factories.py,
+tests/samples.py, tests/apiclient.py, tests/pages.py, tests/mail.py, tests/mfa.py); test modules never
+import each other (tests/test_layout.py)."""
 
 from __future__ import annotations
 
@@ -11,69 +14,75 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from einblick.brokers.models import Broker
-from einblick.brokers.services import create_broker, create_token
+from einblick.brokers.services import create_token
+from tests.apiclient import Api
+from tests.factories import (
+    KLARA,
+    PASSWORD,
+    Member,
+    Persona,
+    client_of,
+    join,
+    klaras_grant,
+    make_broker,
+    make_user,
+    staff_persona,
+)
 from tests.mail import Sink, start_sink
-
-
-class Api:
-    """A JSON client for /api/v1 with one bearer token."""
-
-    def __init__(self, token: str | None) -> None:
-        self.client = Client()
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-
-    def call(
-        self, method: str, path: str, body: Any = None, *, raw: bytes | str | None = None, **params: Any
-    ):
-        url = "/api/v1" + path
-        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        kwargs: dict[str, Any] = {"headers": self.headers, "content_type": "application/json"}
-        if method == "get":
-            return self.client.get(url, params, headers=self.headers)
-        if params:
-            url += "?" + "&".join(f"{k}={v}" for k, v in params.items())
-        return getattr(self.client, method)(url, data, **kwargs)
-
-    def get(self, path: str, **params: Any):
-        return self.call("get", path, **params)
-
-    def put(self, path: str, body: Any = None, **kwargs: Any):
-        return self.call("put", path, body, **kwargs)
-
-    def post(self, path: str, body: Any = None, **kwargs: Any):
-        return self.call("post", path, body, **kwargs)
-
-    def delete(self, path: str):
-        return self.call("delete", path)
-
-
-def assert_error(response, status: int, *loc: str | int) -> list[dict[str, Any]]:
-    """The error body of api-v1.md; with `loc`, some error's location ends with it."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert isinstance(body["errors"], list)
-    for error in body["errors"]:
-        assert isinstance(error["loc"], list)
-        assert isinstance(error["msg"], str) and error["msg"]
-    if loc:
-        locs = [error["loc"] for error in body["errors"]]
-        assert any(found[-len(loc) :] == list(loc) for found in locs), f"no error at {loc}: {locs}"
-    return body["errors"]
+from tests.samples import CLAIM, CONTRACT, CUSTOMER
 
 
 @pytest.fixture
 def broker(db) -> Broker:
-    return create_broker(slug="muster", name="Muster Makler GmbH")
+    return make_broker("muster", "Muster Makler GmbH")
 
 
 @pytest.fixture
 def other_broker(db) -> Broker:
-    return create_broker(slug="andere", name="Andere Makler AG")
+    return make_broker("andere", "Andere Makler AG")
+
+
+# --- personas ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def broker_admin(broker: Broker) -> Persona:
+    """Sina Staff, administrator of the broker, with a second factor, logged in."""
+    return staff_persona(broker, "chefin@muster-makler.example", "admin", "Sina Staff")
+
+
+@pytest.fixture
+def broker_user(broker: Broker) -> Persona:
+    """Max Betreuer, staff of the broker with role user (the inbox, no settings), logged in."""
+    return staff_persona(broker, "max@muster-makler.example", "user", "Max Betreuer")
+
+
+@pytest.fixture
+def other_broker_admin(other_broker: Broker) -> Persona:
+    """The administrator of the other broker, logged in."""
+    return staff_persona(other_broker, "chef@andere.example", "admin", "Chef Andere")
+
+
+@pytest.fixture
+def klara(broker: Broker) -> Member:
+    """Klara Muster, customer K-1 with contract V-1 (HR-4711), logged in as an active member of the
+    grant "Familie Muster" that shares it (private view, messages to the broker)."""
+    grant = klaras_grant(broker)
+    user = join(grant, KLARA, password=PASSWORD)
+    return Member(user, client_of(user), grant)
+
+
+@pytest.fixture
+def outsider(db) -> Persona:
+    """Otto Außen: an account and a login, but a member of no grant and staff of no broker."""
+    user = make_user("otto.aussen@example.org")
+    return Persona(user, client_of(user))
+
+
+# --- the API --------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -113,50 +122,6 @@ def smtp(settings) -> Iterator[Sink]:
         yield sink
     finally:
         controller.stop()
-
-
-CUSTOMER = {
-    "kind": "person",
-    "salutation": "Frau",
-    "first_name": "Klara",
-    "last_name": "Muster",
-    "company_name": None,
-    "birth_date": "1984-03-02",
-    "emails": ["klara.muster@example.org"],
-    "phone": "+49 89 1234567",
-    "intermediary": None,
-    "address": {"street": "Musterweg 1", "zip": "80331", "city": "München", "country": "DE"},
-}
-CONTRACT = {
-    "customer": "K-1001",
-    "number": "HR-4711",
-    "line": "HRV",
-    "insurer": "Beispiel Versicherung AG",
-    "product": "Hausrat Komfort",
-    "risk": "Wohnung Musterweg 1",
-    "status": "EIGEN",
-    "offer_date": None,
-    "application_date": "2023-12-01",
-    "document_date": "2024-01-10",
-    "start_date": "2024-01-01",
-    "end_date": None,
-    "premium": "12.50",
-    "payment_interval": "monthly",
-    "intermediary": None,
-    "risk_locations": [
-        {"label": "Wohnung", "street": "Musterweg 1", "zip": "80331", "city": "München", "country": "DE"}
-    ],
-}
-CLAIM = {
-    "customer": "K-1001",
-    "contract": "V-2001",
-    "number": "S-2024-17",
-    "loss_date": "2024-05-03",
-    "status": "open",
-    "description": "Leitungswasserschaden Küche",
-    "amount_reserved": "2500.00",
-    "amount_paid": None,
-}
 
 
 @pytest.fixture

@@ -16,8 +16,10 @@ from django.test import Client
 from einblick.accounts.models import User
 from einblick.audit.models import AuditEntry
 from einblick.brokers.models import Broker
-from tests.accounts.conftest import PASSWORD, link_in, log_in, make_staff, make_user
-from tests.accounts.test_mfa import activate_totp, portal_user
+from tests.factories import PASSWORD, join, make_staff, make_user
+from tests.mail import link_in
+from tests.mfa import activate_totp
+from tests.pages import log_in
 
 WRONG = "ganz sicher nicht das Passwort"
 NEW_PASSWORD = "ein ganz anderer langer Satz 7"
@@ -41,7 +43,7 @@ def login_from(client: Client, email: str, password: str = PASSWORD, ip: str = I
 
 
 def test_a_successful_login_is_logged_with_the_ip_for_the_users_broker(db, broker, other_broker, grant):
-    user = portal_user(broker, grant)
+    user = join(grant, "klara@example.org", PASSWORD)
 
     login_from(Client(), "klara@example.org")
 
@@ -57,7 +59,7 @@ def test_a_login_of_someone_in_two_brokers_is_logged_in_each_brokers_log(db, bro
     from einblick.grants.payloads import GrantIn
     from einblick.grants.services import add_member, create_grant
 
-    portal_user(broker, grant)
+    join(grant, "klara@example.org", PASSWORD)
     theirs = create_grant(broker=other_broker, actor=None, data=GrantIn.model_validate({"name": "Y"}))
     add_member(grant=theirs, actor=None, email="klara@example.org")
 
@@ -76,7 +78,7 @@ def test_a_staff_login_is_logged_for_the_staff_members_broker(db, broker):
 
 
 def test_a_failed_login_is_logged_with_the_address_tried_and_no_password(db, broker, grant):
-    portal_user(broker, grant)
+    join(grant, "klara@example.org", PASSWORD)
 
     login_from(Client(), "Klara@Example.org", WRONG)
 
@@ -129,7 +131,7 @@ def test_activating_totp_is_logged_as_an_mfa_change(db, broker, django_capture_o
 
 
 def test_a_password_change_is_logged(db, broker, grant):
-    user = portal_user(broker, grant)
+    user = join(grant, "klara@example.org", PASSWORD)
     client = Client()
     login_from(client, "klara@example.org")
 
@@ -163,7 +165,7 @@ def test_a_password_change_needs_the_current_password(db):
 
 
 def test_a_password_reset_is_logged_without_the_reset_key(db, broker, grant, smtp):
-    portal_user(broker, grant)
+    join(grant, "klara@example.org", PASSWORD)
     browser = Client()
     browser.post("/accounts/password/reset/", {"email": "klara@example.org"})
     [mail] = smtp.wait(1)
@@ -180,7 +182,7 @@ def test_a_password_reset_is_logged_without_the_reset_key(db, broker, grant, smt
 
 
 def test_a_logout_is_logged(db, broker, grant):
-    user = portal_user(broker, grant)
+    user = join(grant, "klara@example.org", PASSWORD)
     client = Client()
     login_from(client, "klara@example.org")
 
@@ -289,7 +291,7 @@ SIGNED_IN_PAGES = [
 
 @pytest.fixture
 def signed_in(db, broker, grant) -> Client:
-    portal_user(broker, grant)
+    join(grant, "klara@example.org", PASSWORD)
     client = Client()
     log_in(client, "klara@example.org")
     client.post("/accounts/reauthenticate/", {"password": PASSWORD})
@@ -354,7 +356,7 @@ def test_staff_and_mfa_pages_carry_the_security_headers_and_are_not_cached(staff
 
 
 def test_the_mfa_login_step_carries_the_security_headers_and_is_not_cached(db):
-    from tests.accounts.test_mfa import give_totp
+    from tests.factories import give_totp
 
     give_totp(make_user("klara@example.org"))
     client = Client()

@@ -21,7 +21,9 @@ from einblick.brokers.models import Broker
 from einblick.grants.models import Grant, GrantMember, MemberState
 from einblick.grants.payloads import GrantIn
 from einblick.grants.services import add_member, create_grant
-from tests.accounts.conftest import PASSWORD, link_in, log_in, make_user, text_of
+from tests.factories import PASSWORD, make_user
+from tests.mail import link_in, text_of
+from tests.pages import log_in
 
 pytestmark = pytest.mark.django_db
 

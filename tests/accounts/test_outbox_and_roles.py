@@ -10,7 +10,7 @@ from einblick.accounts.roles import is_staff_user, member_grants, mfa_required
 from einblick.brokers.models import StaffMember
 from einblick.grants.models import Grant
 from einblick.grants.services import add_member
-from tests.accounts.conftest import make_staff, make_user
+from tests.factories import make_staff, make_user
 
 OUTBOX = "einblick.accounts.outbox.OutboxBackend"
 

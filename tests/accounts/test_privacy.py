@@ -21,8 +21,9 @@ from einblick.grants.models import Grant, GrantMember, MemberState
 from einblick.grants.payloads import GrantIn
 from einblick.grants.services import add_member, create_grant
 from einblick.portfolio.models import Contract, Customer
-from tests.accounts.conftest import PASSWORD, log_in, make_user
-from tests.conftest import CONTRACT, CUSTOMER
+from tests.factories import PASSWORD, make_user
+from tests.pages import log_in
+from tests.samples import CONTRACT, CUSTOMER
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection
 
 from einblick.brokers.services import create_broker, create_token
-from tests.conftest import Api
+from tests.apiclient import Api
 
 
 def test_it_answers_a_wrong_method_in_the_error_shape(api):

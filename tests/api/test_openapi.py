@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from openapi_spec_validator import validate
 
-from tests.conftest import CLAIM, CONTRACT, CUSTOMER
+from tests.samples import CLAIM, CONTRACT, CUSTOMER
 
 # api-v1.md "Portfolio": every call of the table, as path → methods.
 PORTFOLIO_TABLE = {

@@ -11,27 +11,17 @@ from einblick.audit.models import AuditEntry
 from einblick.brokers.models import StaffMember
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Claim, Contract, Customer
-from tests.portal.conftest import (
-    account,
-    claim,
-    contract,
-    join,
-    load,
-    make_grant,
-    member_client,
-    person,
-    portal_part,
-    staff_client,
-    text,
-)
+from tests.factories import account, join, load, make_grant, member_client, staff_client
+from tests.pages import portal_part, text
+from tests.samples import claim, contract, person
 
 ADMIN = "chefin@muster-makler.example"
 
 
 @pytest.fixture
-def grants(api, other_api) -> tuple[Grant, Grant]:
+def grants(broker, other_broker) -> tuple[Grant, Grant]:
     load(
-        api,
+        broker,
         staff={
             "U-1": {
                 "name": "Max Betreuer",
@@ -52,16 +42,16 @@ def grants(api, other_api) -> tuple[Grant, Grant]:
         },
         claims={"S-1": claim("K-1", "V-1", "SCH-1", status="open")},
     )
-    load(other_api, customers={"K-1": person("Fremd")})
+    load(other_broker, customers={"K-1": person("Fremd")})
     a = make_grant(
-        api,
+        broker,
         "Familie Muster",
         ["K-1"],
         {"statuses": ["POLICE", "FREMD"], "lines": ["HRV", "KFZ"], "reference_addresses": True},
         clerk="U-1",
         show_clerk=True,
     )
-    b = make_grant(api, "Musterfirma", ["K-2"], view="business")
+    b = make_grant(broker, "Musterfirma", ["K-2"], view="business")
     return a, b
 
 
@@ -207,7 +197,7 @@ def test_a_staff_admin_without_preview_gets_404_on_the_portal(grants, broker):
         assert staff.get(url).status_code == 404
 
 
-def test_previewing_one_grant_does_not_open_another(grants, broker, api):
+def test_previewing_one_grant_does_not_open_another(grants, broker):
     a, b = grants
     staff = staff_client(broker, ADMIN)
     staff.get(f"/staff/grants/{a.pk}/preview/")

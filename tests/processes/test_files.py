@@ -14,8 +14,9 @@ from django.test import Client
 
 from einblick.processes.files import clean_name
 from einblick.processes.models import Attachment, Process
-from tests.brokers.test_logo import JPEG, png
-from tests.portal.conftest import load, make_grant, member_client, person, staff_client, text
+from tests.factories import load, make_grant, member_client, staff_client
+from tests.pages import text
+from tests.samples import JPEG, person, png
 
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
 WRITE = {"primary_contact": True, "messages": True, "clerk": "U-1"}
@@ -47,10 +48,10 @@ HOSTILE = {
 
 
 @pytest.fixture
-def grant(api, settings, tmp_path):
+def grant(broker, settings, tmp_path):
     settings.UPLOAD_ROOT = tmp_path / "uploads"
-    load(api, staff={"U-1": CLERK}, customers={"K-1": person("Muster", "Klara")})
-    return make_grant(api, "Familie Muster", ["K-1"], **WRITE)
+    load(broker, staff={"U-1": CLERK}, customers={"K-1": person("Muster", "Klara")})
+    return make_grant(broker, "Familie Muster", ["K-1"], **WRITE)
 
 
 def stored_files(settings) -> list[Path]:
@@ -159,8 +160,8 @@ def test_downloads_only_for_those_who_see_the_process(api, broker, other_broker,
     url = f"/portal/{grant.pk}/messages/{process.pk}/files/{item.pk}/"
     otto = member_client(grant, "otto@example.org")  # same grant, processes not shared
     assert otto.get(url).status_code == 404
-    load(api, customers={"K-2": person("Nachbar", "Nora")})
-    neighbour = make_grant(api, "Nachbar", ["K-2"], **WRITE)
+    load(broker, customers={"K-2": person("Nachbar", "Nora")})
+    neighbour = make_grant(broker, "Nachbar", ["K-2"], **WRITE)
     nora = member_client(neighbour, "nora@example.org")
     assert nora.get(url).status_code == 404
     assert nora.get(f"/portal/{neighbour.pk}/messages/{process.pk}/files/{item.pk}/").status_code == 404

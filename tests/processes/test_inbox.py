@@ -10,17 +10,19 @@ from django.test import Client
 from einblick.accounts.models import User
 from einblick.processes import services
 from einblick.processes.models import Process, ProcessState
-from tests.accounts.conftest import text_of
-from tests.portal.conftest import load, make_grant, member_client, person, staff_client, text
+from tests.factories import load, make_grant, member_client, staff_client
+from tests.mail import text_of
+from tests.pages import text
+from tests.samples import person
 
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
 WRITE = {"primary_contact": True, "messages": True, "clerk": "U-1"}
 
 
 @pytest.fixture
-def process(api) -> Process:
-    load(api, staff={"U-1": CLERK}, customers={"K-1": person("Muster", "Klara")})
-    grant = make_grant(api, "Familie Muster", ["K-1"], **WRITE)
+def process(broker) -> Process:
+    load(broker, staff={"U-1": CLERK}, customers={"K-1": person("Muster", "Klara")})
+    grant = make_grant(broker, "Familie Muster", ["K-1"], **WRITE)
     member_client(grant, "klara@example.org")
     user = User.objects.get(email="klara@example.org")
     return services.start_message(

@@ -23,7 +23,8 @@ from einblick.brokers.models import Broker
 from einblick.brokers.services import set_webhook
 from einblick.processes import services, webhooks
 from einblick.processes.models import WebhookDelivery
-from tests.portal.conftest import load, make_grant, member_client, person
+from tests.factories import load, make_grant, member_client
+from tests.samples import person
 
 
 class Receiver:
@@ -66,9 +67,9 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def grant(api):
-    load(api, customers={"K-1": person("Muster", "Klara")})
-    grant = make_grant(api, "Familie", ["K-1"], primary_contact=True, messages=True)
+def grant(broker):
+    load(broker, customers={"K-1": person("Muster", "Klara")})
+    grant = make_grant(broker, "Familie", ["K-1"], primary_contact=True, messages=True)
     member_client(grant, "klara@example.org")
     return grant
 

@@ -9,14 +9,16 @@ from django.utils import timezone
 
 from einblick.audit.models import AuditEntry
 from einblick.audit.services import log_action
-from tests.portal.conftest import load, make_grant, person, staff_client, text
+from tests.factories import load, make_grant, staff_client
+from tests.pages import text
+from tests.samples import person
 
 ADMIN = "chefin@muster-makler.example"
 
 
-def test_the_log_filters_and_keeps_to_its_broker(api, broker, other_broker, other_api):
-    load(api, customers={"K-1": person("Muster", "Klara")})
-    grant = make_grant(api, "Familie", ["K-1"])
+def test_the_log_filters_and_keeps_to_its_broker(broker, other_broker):
+    load(broker, customers={"K-1": person("Muster", "Klara")})
+    grant = make_grant(broker, "Familie", ["K-1"])
     admin = staff_client(broker, ADMIN)
     admin.get(f"/staff/grants/{grant.pk}/preview/")
     log_action(
@@ -74,11 +76,11 @@ def test_older_entries_are_paged_and_keep_the_filter(broker, monkeypatch):
     assert admin.get(url, {"before": "-1"}).status_code == 200
 
 
-def test_actions_are_named_in_german_with_their_code(api, broker):
+def test_actions_are_named_in_german_with_their_code(broker):
     from einblick.audit.labels import action_label
 
-    load(api, customers={"K-1": person("Muster", "Klara")})
-    make_grant(api, "Familie", ["K-1"])
+    load(broker, customers={"K-1": person("Muster", "Klara")})
+    make_grant(broker, "Familie", ["K-1"])
     admin = staff_client(broker, ADMIN)
     page = text(admin.get(f"/staff/{broker.pk}/audit/"))
     assert 'Freischaltung angelegt <small class="muted">grant.created</small>' in page

@@ -5,15 +5,17 @@ area; the summary counts what the grant shows from the visibility engine."""
 from __future__ import annotations
 
 from einblick.grants.models import Grant, MemberState
-from tests.portal.conftest import contract, load, person, staff_client, text
+from tests.factories import load, staff_client
+from tests.pages import text
+from tests.samples import contract, person
 
 ADMIN = "chefin@muster-makler.example"
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
 
 
-def portfolio(api) -> None:
+def portfolio(broker) -> None:
     load(
-        api,
+        broker,
         staff={"U-1": CLERK},
         customers={
             "K-1": person("Muster", "Klara", emails=["klara.muster@example.org"]),
@@ -34,8 +36,8 @@ def post(client, url: str, data: dict, htmx: bool = False):
     return client.post(url, data, headers=headers)
 
 
-def test_the_seeds_example_grant_area_by_area(api, broker):
-    portfolio(api)
+def test_the_seeds_example_grant_area_by_area(broker):
+    portfolio(broker)
     admin = staff_client(broker, ADMIN)
     created = admin.post(f"/staff/{broker.pk}/grants/new/", {"name": "Familie Muster"})
     grant = Grant.objects.get(name="Familie Muster")
@@ -96,8 +98,8 @@ def test_the_seeds_example_grant_area_by_area(api, broker):
     )  # HRV, KFZ; not KV
 
 
-def test_refusals_are_shown_in_the_area_and_change_nothing(api, broker):
-    portfolio(api)
+def test_refusals_are_shown_in_the_area_and_change_nothing(broker):
+    portfolio(broker)
     admin = staff_client(broker, ADMIN)
     url = admin.post(f"/staff/{broker.pk}/grants/new/", {"name": "Test"})["Location"]
     grant = Grant.objects.get(name="Test")
@@ -122,8 +124,8 @@ def test_refusals_are_shown_in_the_area_and_change_nothing(api, broker):
     )
 
 
-def test_users_get_the_link_again_and_are_removed(api, broker):
-    portfolio(api)
+def test_users_get_the_link_again_and_are_removed(broker):
+    portfolio(broker)
     admin = staff_client(broker, ADMIN)
     url = admin.post(f"/staff/{broker.pk}/grants/new/", {"name": "Test"})["Location"]
     grant = Grant.objects.get(name="Test")

@@ -17,17 +17,10 @@ from einblick.brokers.models import ApiToken, Broker, TariffAccount, hash_token
 from einblick.brokers.services import create_token
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Line
-from tests.conftest import Api
-from tests.portal.conftest import (
-    contract,
-    load,
-    make_grant,
-    member_client,
-    person,
-    portal_part,
-    staff_client,
-    text,
-)
+from tests.apiclient import Api
+from tests.factories import load, make_grant, member_client, staff_client
+from tests.pages import portal_part, text
+from tests.samples import contract, person
 
 ADMIN = "chefin@muster-makler.example"
 USER = "max@muster-makler.example"
@@ -68,15 +61,15 @@ def table_row(page: str, needle: str) -> str:
     return rows[0]
 
 
-def tariff_setup(api):
+def tariff_setup(broker):
     """A tariff account of the AMS (TA-1) and a grant with offer creation that uses it."""
     load(
-        api,
+        broker,
         customers={"K-1": person("Muster", "Klara")},
         tariff_accounts={"TA-1": {"name": "Rechner Alt", "url": "https://alt.example/{account}"}},
     )
     account = TariffAccount.objects.get(external_id="TA-1")
-    grant = make_grant(api, "Familie Muster", ["K-1"], offer_creation=True, tariff_account="TA-1")
+    grant = make_grant(broker, "Familie Muster", ["K-1"], offer_creation=True, tariff_account="TA-1")
     assert grant.tariff_account == account
     return account, grant
 
@@ -142,8 +135,8 @@ def test_an_invalid_tariff_account_is_refused_next_to_the_field(broker, data, fi
     assert version(broker) == before
 
 
-def test_an_admin_edits_a_tariff_account(api, broker):
-    account, _ = tariff_setup(api)
+def test_an_admin_edits_a_tariff_account(broker):
+    account, _ = tariff_setup(broker)
     admin = staff_client(broker, ADMIN)
     url = f"/staff/{broker.pk}/tariffs/{account.pk}/"
     page = text(admin.get(url))
@@ -172,9 +165,9 @@ def test_an_admin_edits_a_tariff_account(api, broker):
     assert "Rechner Neu" in listed and "Rechner Alt" not in listed
 
 
-def test_the_list_and_the_edit_page_show_the_grants_that_use_an_account(api, broker):
-    account, grant = tariff_setup(api)
-    load(api, tariff_accounts={"TA-2": {"name": "Rechner Frei", "url": "https://frei.example/"}})
+def test_the_list_and_the_edit_page_show_the_grants_that_use_an_account(broker):
+    account, grant = tariff_setup(broker)
+    load(broker, tariff_accounts={"TA-2": {"name": "Rechner Frei", "url": "https://frei.example/"}})
     unused = TariffAccount.objects.get(external_id="TA-2")
     admin = staff_client(broker, ADMIN)
 
@@ -193,7 +186,7 @@ def test_the_list_and_the_edit_page_show_the_grants_that_use_an_account(api, bro
 
 
 def test_delete_asks_first_then_deletes_and_the_grant_loses_its_calculator(api, broker):
-    account, grant = tariff_setup(api)
+    account, grant = tariff_setup(broker)
     admin = staff_client(broker, ADMIN)
     url = f"/staff/{broker.pk}/tariffs/{account.pk}/delete/"
     before = version(broker)
@@ -218,9 +211,9 @@ def test_delete_asks_first_then_deletes_and_the_grant_loses_its_calculator(api, 
     assert api.get(f"/grants/{grant.pk}").json()["actions"]["tariff_account"] is None
 
 
-def test_another_brokers_tariff_account_is_404(api, broker, other_api, other_broker):
+def test_another_brokers_tariff_account_is_404(broker, other_broker):
     admin = staff_client(broker, ADMIN)
-    load(other_api, tariff_accounts={"TA-1": {"name": "Fremder Rechner", "url": "https://fremd.example/"}})
+    load(other_broker, tariff_accounts={"TA-1": {"name": "Fremder Rechner", "url": "https://fremd.example/"}})
     foreign = TariffAccount.objects.get(broker=other_broker)
     before = version(other_broker)
 
@@ -329,13 +322,13 @@ def test_another_brokers_line_is_404(broker, other_broker):
     assert version(other_broker) == before
 
 
-def test_a_changed_label_shows_in_the_portal_at_the_next_request(api, broker):
+def test_a_changed_label_shows_in_the_portal_at_the_next_request(broker):
     load(
-        api,
+        broker,
         customers={"K-1": person("Muster", "Klara")},
         contracts={"C-1": contract("K-1", "N-1", "HRV"), "C-2": contract("K-1", "N-2", "KFZ")},
     )
-    grant = make_grant(api, "Firma", ["K-1"], view="business")
+    grant = make_grant(broker, "Firma", ["K-1"], view="business")
     member = member_client(grant, "firma@example.org")
     url = f"/portal/{grant.pk}/"
     for _ in range(2):  # the second answer comes from the cache
@@ -536,8 +529,8 @@ def test_the_webhook_takes_no_get(broker):
 # A staff user (role user): the settings are for administrators
 
 
-def test_a_staff_user_cannot_write_any_of_these_tabs(api, broker):
-    account, grant = tariff_setup(api)
+def test_a_staff_user_cannot_write_any_of_these_tabs(api, broker):  # api: the token "AMS"
+    account, grant = tariff_setup(broker)
     token, secret = create_token(broker=broker, name="AMS Produktion")
     user = staff_client(broker, USER, role="user")
     line = Line.objects.get(broker=broker, code="HRV")
