@@ -259,8 +259,8 @@ def make_grant_invited(world: World) -> Grant:
     return grant
 
 
-def test_no_grant_shows_a_friendly_empty_chooser(world):
-    page = text(client_of(account("niemand@example.org")).get("/portal/"))
+def test_no_grant_shows_a_friendly_empty_chooser(world, outsider):
+    page = text(outsider.client.get("/portal/"))
     assert "Sie haben derzeit keinen Zugang zu einem Portal." in page
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Contract, Customer
-from tests.factories import load, make_grant, member_client, staff_client
+from tests.factories import load, make_grant, member_client
 from tests.pages import portal_part, text
 from tests.samples import contract, person
 
@@ -148,10 +148,10 @@ def test_a_claim_on_a_customer_needs_claim_report_on_customer(broker, portfolio)
     assert client.get(f"/portal/{allowed.pk}/customers/{outsider.pk}/claim/").status_code == 404
 
 
-def test_the_preview_shows_every_entry_and_refuses_every_unsafe_request(portfolio, broker):
+def test_the_preview_shows_every_entry_and_refuses_every_unsafe_request(portfolio, broker, broker_admin):
     grant = grant_with(broker, **EVERYTHING)
     member = member_client(grant, "klara@example.org")
-    staff = staff_client(broker, "chefin@muster-makler.example")
+    staff = broker_admin.client
     assert staff.get(f"/staff/grants/{grant.pk}/preview/").status_code == 302
     contract_pk = Contract.objects.get(external_id="V-1").pk
     paths = [p for p, _ in ENTRIES.values()] + [f"contracts/{contract_pk}/claim/"]

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Contract, Customer, Line
 from einblick.processes.models import Process, ProcessType
-from tests.factories import load, make_grant, member_client, staff_client
+from tests.factories import load, make_grant, member_client
 from tests.pages import text
 from tests.samples import person
 
@@ -125,7 +125,7 @@ def test_another_brokers_line_is_refused(grant, other_broker):
     assert response.status_code == 200 and not Contract.objects.filter(source="portal").exists()
 
 
-def test_capture_needs_the_permission_and_a_double_submit_writes_once(broker, grant):
+def test_capture_needs_the_permission_and_a_double_submit_writes_once(broker, grant, broker_admin):
     client = member_client(grant, "klara@example.org")
     url = f"/portal/{grant.pk}/contracts/capture/"
     sent = token(client, url)
@@ -136,7 +136,7 @@ def test_capture_needs_the_permission_and_a_double_submit_writes_once(broker, gr
     other = member_client(plain, "klara@example.org")
     assert other.get(f"/portal/{plain.pk}/contracts/capture/").status_code == 403
     assert other.post(f"/portal/{plain.pk}/contracts/capture/", {}).status_code == 403
-    office = staff_client(broker, "chefin@muster-makler.example")
+    office = broker_admin.client
     office.get(f"/staff/grants/{grant.pk}/preview/")
     assert office.get(url).status_code == 200
     assert office.post(url, {"insurer": "x"}).status_code == 403

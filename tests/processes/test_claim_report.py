@@ -18,7 +18,7 @@ from einblick.grants.models import Grant
 from einblick.portfolio.models import Claim, Contract, Customer
 from einblick.processes.claims import valid_iban
 from einblick.processes.models import ClaimDraft, Process, ProcessType
-from tests.factories import load, make_grant, member_client, staff_client
+from tests.factories import load, make_grant, member_client
 from tests.pages import text
 from tests.samples import JPEG, contract, person
 
@@ -237,7 +237,7 @@ def test_a_report_sent_twice_is_one_claim(grant):
     )
 
 
-def test_permissions_and_visibility(api, broker, grant):
+def test_permissions_and_visibility(api, grant, broker_admin):
     client = member_client(grant, "klara@example.org")
     assert (
         client.get(f"/portal/{grant.pk}/contracts/{pk('V-9')}/claim/").status_code == 404
@@ -267,7 +267,7 @@ def test_permissions_and_visibility(api, broker, grant):
     klara = Customer.objects.get(external_id="K-1")
     assert client.get(f"/portal/{grant.pk}/customers/{klara.pk}/claim/").status_code == 403
     assert client.post(url, LOSS).status_code == 302  # on a contract it still goes on
-    office = staff_client(broker, "chefin@muster-makler.example")
+    office = broker_admin.client
     office.get(f"/staff/grants/{grant.pk}/preview/")
     assert office.get(f"/portal/{grant.pk}/claims/report/").status_code == 200
     assert office.post(f"/portal/{grant.pk}/claims/report/", {"contract": pk("V-2")}).status_code == 403

@@ -14,7 +14,7 @@ from django.test import Client
 
 from einblick.processes.files import clean_name
 from einblick.processes.models import Attachment, Process
-from tests.factories import load, make_grant, member_client, staff_client
+from tests.factories import load, make_grant, member_client
 from tests.pages import text
 from tests.samples import JPEG, person, png
 
@@ -153,7 +153,9 @@ def test_at_most_35_mb_together(grant, settings):
     assert send(client, grant, {"a.jpg": big}).status_code == 302
 
 
-def test_downloads_only_for_those_who_see_the_process(api, broker, other_broker, other_api, grant):
+def test_downloads_only_for_those_who_see_the_process(
+    api, broker, other_api, grant, broker_admin, other_broker_admin
+):
     klara = member_client(grant, "klara@example.org")
     send(klara, grant, {"schaden.jpg": JPEG})
     process, item = Process.objects.get(), Attachment.objects.get()
@@ -166,10 +168,10 @@ def test_downloads_only_for_those_who_see_the_process(api, broker, other_broker,
     assert nora.get(url).status_code == 404
     assert nora.get(f"/portal/{neighbour.pk}/messages/{process.pk}/files/{item.pk}/").status_code == 404
     assert Client().get(url).status_code == 302
-    office = staff_client(broker, "chefin@muster-makler.example")
+    office = broker_admin.client
     staff_download = office.get(f"/staff/inbox/{process.pk}/files/{item.pk}/")
     assert staff_download.status_code == 200 and b"".join(staff_download.streaming_content) == JPEG
-    stranger = staff_client(other_broker, "chef@andere.example")
+    stranger = other_broker_admin.client
     assert stranger.get(f"/staff/inbox/{process.pk}/files/{item.pk}/").status_code == 404
     listed = api.get(f"/processes/{process.pk}").json()["messages"][0]["attachments"]
     assert listed == [

@@ -11,7 +11,7 @@ import pytest
 
 from einblick.grants.models import Grant
 from einblick.processes.models import Message, Process, ProcessState, ProcessType
-from tests.factories import load, make_grant, member_client, staff_client
+from tests.factories import load, make_grant, member_client
 from tests.mail import link_in, text_of
 from tests.pages import text
 from tests.samples import person
@@ -178,7 +178,7 @@ def test_another_grant_or_broker_never_sees_a_thread(broker, other_api, family):
     assert other_api.get(f"/processes/{process.pk}").status_code == 404
 
 
-def test_the_preview_reads_shared_threads_and_refuses_to_write(api, broker, family):
+def test_the_preview_reads_shared_threads_and_refuses_to_write(api, family, broker_admin):
     body = {
         "name": "Familie Muster",
         "customers": ["K-1"],
@@ -189,7 +189,7 @@ def test_the_preview_reads_shared_threads_and_refuses_to_write(api, broker, fami
     family.refresh_from_db()
     write(member_client(family, "klara@example.org"), family, subject="Sichtbar")
     process = Process.objects.get()
-    staff = staff_client(broker, "chefin@muster-makler.example")
+    staff = broker_admin.client
     staff.get(f"/staff/grants/{family.pk}/preview/")
     assert "Sichtbar" in text(staff.get(f"/portal/{family.pk}/messages/"))
     assert staff.get(f"/portal/{family.pk}/messages/{process.pk}/").status_code == 200

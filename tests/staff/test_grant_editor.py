@@ -5,11 +5,10 @@ area; the summary counts what the grant shows from the visibility engine."""
 from __future__ import annotations
 
 from einblick.grants.models import Grant, MemberState
-from tests.factories import load, staff_client
+from tests.factories import load
 from tests.pages import text
 from tests.samples import contract, person
 
-ADMIN = "chefin@muster-makler.example"
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
 
 
@@ -36,9 +35,9 @@ def post(client, url: str, data: dict, htmx: bool = False):
     return client.post(url, data, headers=headers)
 
 
-def test_the_seeds_example_grant_area_by_area(broker):
+def test_the_seeds_example_grant_area_by_area(broker, broker_admin):
     portfolio(broker)
-    admin = staff_client(broker, ADMIN)
+    admin = broker_admin.client
     created = admin.post(f"/staff/{broker.pk}/grants/new/", {"name": "Familie Muster"})
     grant = Grant.objects.get(name="Familie Muster")
     url = created["Location"]
@@ -98,9 +97,9 @@ def test_the_seeds_example_grant_area_by_area(broker):
     )  # HRV, KFZ; not KV
 
 
-def test_refusals_are_shown_in_the_area_and_change_nothing(broker):
+def test_refusals_are_shown_in_the_area_and_change_nothing(broker, broker_admin):
     portfolio(broker)
-    admin = staff_client(broker, ADMIN)
+    admin = broker_admin.client
     url = admin.post(f"/staff/{broker.pk}/grants/new/", {"name": "Test"})["Location"]
     grant = Grant.objects.get(name="Test")
     response = post(admin, url, {"area": "customers", "add": "K-404"})
@@ -124,9 +123,9 @@ def test_refusals_are_shown_in_the_area_and_change_nothing(broker):
     )
 
 
-def test_users_get_the_link_again_and_are_removed(broker):
+def test_users_get_the_link_again_and_are_removed(broker, broker_admin):
     portfolio(broker)
-    admin = staff_client(broker, ADMIN)
+    admin = broker_admin.client
     url = admin.post(f"/staff/{broker.pk}/grants/new/", {"name": "Test"})["Location"]
     grant = Grant.objects.get(name="Test")
     post(admin, url, {"area": "users", "action": "share", "email": "neu@example.org"})

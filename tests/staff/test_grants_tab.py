@@ -7,11 +7,9 @@ import re
 
 from einblick.audit.models import AuditEntry
 from einblick.grants.models import Grant
-from tests.factories import load, make_grant, member_client, staff_client
+from tests.factories import load, make_grant, member_client
 from tests.pages import text
 from tests.samples import person
-
-ADMIN = "chefin@muster-makler.example"
 
 
 def setup(broker):
@@ -28,9 +26,9 @@ def setup(broker):
     return family, company
 
 
-def test_the_list_searches_by_name_customer_and_member(broker):
+def test_the_list_searches_by_name_customer_and_member(broker, broker_admin):
     family, company = setup(broker)
-    admin = staff_client(broker, ADMIN)
+    admin = broker_admin.client
     url = f"/staff/{broker.pk}/grants/"
     page = text(admin.get(url))
     assert "Familie Muster" in page and "Firma" in page
@@ -45,9 +43,9 @@ def test_the_list_searches_by_name_customer_and_member(broker):
     assert "Keine Freischaltung passt" in text(admin.get(url, {"q": "nichts"}))
 
 
-def test_create_rename_copy_and_delete(broker):
+def test_create_rename_copy_and_delete(broker, broker_admin):
     family, _ = setup(broker)
-    admin = staff_client(broker, ADMIN)
+    admin = broker_admin.client
     created = admin.post(f"/staff/{broker.pk}/grants/new/", {"name": "  Hausverwaltung   Süd "})
     assert created.status_code == 302
     grant = Grant.objects.get(name="Hausverwaltung Süd")
@@ -72,9 +70,9 @@ def test_create_rename_copy_and_delete(broker):
     assert {"grant.created", "grant.renamed", "grant.copied", "grant.deleted"} <= actions
 
 
-def test_another_brokers_grant_is_404_even_for_an_admin(broker, other_broker):
+def test_another_brokers_grant_is_404_even_for_an_admin(broker, other_broker, broker_admin):
     setup(broker)
-    admin = staff_client(broker, ADMIN)
+    admin = broker_admin.client
     load(other_broker, customers={"K-1": person("Fremd")})
     foreign = make_grant(other_broker, "Fremd", ["K-1"])
     assert admin.get(f"/staff/{broker.pk}/grants/{foreign.pk}/").status_code == 404

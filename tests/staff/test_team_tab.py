@@ -16,13 +16,13 @@ from tests.mail import link_in, text_of
 from tests.pages import log_in, text
 from tests.samples import person
 
-ADMIN = "chefin@muster-makler.example"
+ADMIN = "chefin@muster-makler.example"  # the broker_admin persona
 MAILS = pytest.mark.django_db(transaction=True)  # mails leave after commit
 
 
 @pytest.fixture
-def admin(broker):
-    return staff_client(broker, ADMIN)
+def admin(broker_admin):
+    return broker_admin.client
 
 
 def me(broker) -> StaffMember:
