@@ -17,9 +17,8 @@ from einblick.accounts.models import Invitation, User
 from einblick.audit.models import AuditEntry
 from einblick.brokers.models import Broker
 from einblick.grants.models import Grant, GrantMember, MemberState
-from einblick.grants.payloads import GrantIn
-from einblick.grants.services import add_member, create_grant
-from tests.factories import PASSWORD, make_user
+from einblick.grants.services import add_member
+from tests.factories import PASSWORD, join, make_grant
 from tests.mail import link_in, text_of
 from tests.pages import log_in
 
@@ -103,22 +102,9 @@ def assert_error_shown_at(response, field: str) -> None:
             assert 'aria-invalid="true"' not in input_tag(page, other)
 
 
-def new_grant(broker: Broker, name: str) -> Grant:
-    return create_grant(broker=broker, actor=None, data=GrantIn.model_validate({"name": name}))
-
-
 def member(broker: Broker, email: str) -> User:
     """A portal user with an account and an active membership in a grant of `broker`."""
-    user = make_user(email)
-    grant = new_grant(broker, "Familie Beispiel")
-    GrantMember.objects.create(
-        grant=grant,
-        email=email,
-        state=MemberState.ACTIVE,
-        invited_at=timezone.now(),
-        joined_at=timezone.now(),
-    )
-    return user
+    return join(make_grant(broker, "Familie Beispiel"), email, PASSWORD)
 
 
 def without_csrf(content: bytes) -> str:
@@ -198,7 +184,7 @@ def test_it_refuses_weak_passwords_at_password1_with_400_and_creates_nothing(gra
 
 
 def test_the_brokers_name_is_a_context_word_only_for_that_brokers_people(other_broker, invite):
-    grant = new_grant(other_broker, "Familie Beispiel")
+    grant = make_grant(other_broker, "Familie Beispiel")
     browser = Client()
     browser.get(invite(grant))
 
