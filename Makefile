@@ -53,7 +53,7 @@ test: install browser
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src
+	$(BIN)/mypy src tests
 
 bench: install
 	$(BIN)/python bench/import_bench.py

@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -21,14 +22,13 @@ from einblick.brokers.services import create_token
 from tests.apiclient import Api
 from tests.factories import (
     KLARA,
-    PASSWORD,
     Member,
     Persona,
-    client_of,
-    join,
     klaras_grant,
     make_broker,
     make_user,
+    member_persona,
+    persona,
     staff_persona,
 )
 from tests.mail import Sink, start_sink
@@ -70,16 +70,13 @@ def other_broker_admin(other_broker: Broker) -> Persona:
 def klara(broker: Broker) -> Member:
     """Klara Muster, customer K-1 with contract V-1 (HR-4711), logged in as an active member of the
     grant "Familie Muster" that shares it (private view, messages to the broker)."""
-    grant = klaras_grant(broker)
-    user = join(grant, KLARA, password=PASSWORD)
-    return Member(user, client_of(user), grant)
+    return member_persona(klaras_grant(broker), KLARA)
 
 
 @pytest.fixture
 def outsider(db) -> Persona:
     """Otto Außen: an account and a login, but a member of no grant and staff of no broker."""
-    user = make_user("otto.aussen@example.org")
-    return Persona(user, client_of(user))
+    return persona(make_user("otto.aussen@example.org"))
 
 
 # --- the API --------------------------------------------------------------------------------------
@@ -144,7 +141,7 @@ def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     own (its own basetemp), so parallel workers never read each other's cache entries or uploads, whose
     keys and names come from each worker's own database."""
     data = tmp_path_factory.mktemp("data")
-    caches = copy.deepcopy(django_settings.CACHES)
+    caches: dict[str, dict[str, Any]] = copy.deepcopy(django_settings.CACHES)
     if caches["portal"]["BACKEND"].endswith("FileBasedCache"):
         caches["portal"]["LOCATION"] = str(data / "cache" / "portal")
     with override_settings(
@@ -196,13 +193,13 @@ class _InvalidVariable(str):
 
 
 def _top_template_is_third_party() -> bool:
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None:
         context = frame.f_locals.get("context")
         template = getattr(context, "template", None)
         if template is not None and getattr(template, "origin", None) is not None:
             return "site-packages" in str(template.origin.name)
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
     return False
 
 

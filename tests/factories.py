@@ -173,9 +173,19 @@ class Member(Persona):
     grant: Grant
 
 
-def staff_persona(broker: Broker, email: str, role: str, name: str) -> Persona:
-    user = make_staff(broker, email, role, name=name, totp=True)
+def persona(user: User) -> Persona:
     return Persona(user, client_of(user))
+
+
+def staff_persona(broker: Broker, email: str, role: str, name: str) -> Persona:
+    """Staff with a password and a second factor, logged in."""
+    return persona(make_staff(broker, email, role, name=name, totp=True))
+
+
+def member_persona(grant: Grant, email: str) -> Member:
+    """An active member of the grant with a password, logged in."""
+    user = join(grant, email, PASSWORD)
+    return Member(user, client_of(user), grant)
 
 
 KLARA = "klara.muster@example.org"

@@ -21,7 +21,19 @@ def text(response: Any) -> str:
 
 def csv_text(response: Any) -> str:
     assert response.status_code == 200, response.status_code
-    return b"".join(response.streaming_content).decode("utf-8")
+    return streamed(response).decode("utf-8")
+
+
+def streamed(response: Any) -> bytes:
+    """The body of a streaming response (a download, an export)."""
+    return b"".join(response.streaming_content)
+
+
+def found(pattern: str | re.Pattern[str], html: str, group: int = 0, flags: int = 0) -> str:
+    """What `pattern` matches in `html` (its group `group`); the test fails when it matches nothing."""
+    match = re.search(pattern, html, flags)
+    assert match, f"{pattern!r} is not in the page"
+    return match.group(group)
 
 
 def portal_part(html: str) -> str:

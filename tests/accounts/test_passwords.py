@@ -69,7 +69,7 @@ def choose(browser: Client, password1: str, password2: str | None = None):
 
 def error_codes(response, field: str) -> set[str]:
     form = response.context["form"]
-    return {error.code for error in form.errors.as_data().get(field, [])}  # type: ignore[misc]
+    return {error.code for error in form.errors.as_data().get(field, [])}
 
 
 def assert_refused_at_password1(response, grant: Grant) -> None:

@@ -4,6 +4,8 @@ naming the field, a read-only token 403."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from einblick.grants.models import Grant
@@ -13,7 +15,7 @@ from tests.factories import load, make_grant, member_client
 from tests.samples import person
 
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
-WRITE = {"primary_contact": True, "messages": True, "clerk": "U-1"}
+WRITE: dict[str, Any] = {"primary_contact": True, "messages": True, "clerk": "U-1"}
 
 
 @pytest.fixture

@@ -44,6 +44,7 @@ def test_set_replace_and_remove_are_audited(broker):
     first = Broker.objects.get(pk=broker.pk).logo_changed_at
     assert set_logo(broker=broker, data=JPEG, actor=None) == "image/jpeg"
     stored = Broker.objects.get(pk=broker.pk)
+    assert first is not None and stored.logo_changed_at is not None
     assert stored.logo_type == "image/jpeg" and stored.logo_changed_at > first
     assert bytes(BrokerLogo.objects.get(broker=broker).content) == JPEG
     remove_logo(broker=stored, actor=None)

@@ -14,7 +14,7 @@ import pytest
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Contract, Customer
 from tests.factories import load, make_grant, member_client
-from tests.pages import csv_text, text
+from tests.pages import csv_text, found, text
 from tests.samples import ALL_STATUSES, contract, person
 
 NAMES = [
@@ -236,7 +236,7 @@ def test_paging_50_per_page_keeps_filter_and_sort(client, grant):
         assert ('rel="prev"' in html) == (page > 1)
         assert ('rel="next"' in html) == (page < 3)
         if page < 3:
-            next_link = re.search(r'<a href="\?([^"]+)" rel="next"', html).group(1)
+            next_link = found(r'<a href="\?([^"]+)" rel="next"', html, 1)
             assert "sort=-premium" in next_link.replace("%2D", "-") and f"page={page + 1}" in next_link
         seen += numbers(html, grant)
     assert seen == [c.number for c in rows]
@@ -258,12 +258,12 @@ def test_a_page_past_the_end_is_empty_not_an_error(client, grant):
 
 
 def test_the_table_shows_german_dates_and_money(client, grant):
-    c = next(c for c in visible(grant) if c.premium >= 1000)
+    c = next(c for c in visible(grant) if c.premium is not None and c.premium >= 1000)
     html = text(client.get(f"/portal/{grant.pk}/?q={c.number}"))
     row = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     euros, cents = f"{c.premium:.2f}".split(".")
     assert f"{euros[:-3]}.{euros[-3:]},{cents} €" in row
-    assert c.start_date.strftime("%d.%m.%Y") in row
+    assert c.start_date is not None and c.start_date.strftime("%d.%m.%Y") in row
     assert "Anna " + c.customer.last_name in row
 
 
@@ -314,9 +314,7 @@ def test_the_csv_export_is_exactly_what_the_page_counts(client, grant):
 
 def test_the_export_link_carries_the_filter(client, grant):
     html = text(client.get(f"/portal/{grant.pk}/?line=KFZ&q=Risiko&sort=-start"))
-    link = (
-        re.search(rf'href="(/portal/{grant.pk}/contracts\.csv\?[^"]*)"', html).group(1).replace("&amp;", "&")
-    )
+    link = found(rf'href="(/portal/{grant.pk}/contracts\.csv\?[^"]*)"', html, 1).replace("&amp;", "&")
     rows = parse(csv_text(client.get(link)))
     expected = sorted(
         (c for c in visible(grant) if c.line.code == "KFZ"), key=lambda c: (c.start_date, c.pk), reverse=True

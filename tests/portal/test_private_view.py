@@ -4,13 +4,14 @@ the chart, claims in progress, the clerk card and the "not yet covered" hint."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Claim
 from tests.factories import load, make_grant, member_client
-from tests.pages import text
+from tests.pages import found, text
 from tests.samples import ALL_STATUSES, claim, contract, person
 
 STAFF = {"name": "Max Betreuer", "email": "max@makler.example", "phone": "+49 89 555 0", "role": "user"}
@@ -121,8 +122,8 @@ def card(html: str, title: str) -> str:
 
 
 def figures(html: str) -> tuple[str, str]:
-    month = re.search(r"Pro Monat</span><strong>([^<]+)</strong>", html).group(1)
-    year = re.search(r"Pro Jahr</span><strong>([^<]+)</strong>", html).group(1)
+    month = found(r"Pro Monat</span><strong>([^<]+)</strong>", html, 1)
+    year = found(r"Pro Jahr</span><strong>([^<]+)</strong>", html, 1)
     return month, year
 
 
@@ -242,12 +243,12 @@ def test_the_chart_is_an_accessible_svg_and_its_caption_lists_the_shares(broker)
         },
     )
     html = page_of(private(broker))
-    svg = re.search(r"<svg[^>]*>.*?</svg>", html, re.S).group(0)
+    svg = found(r"<svg[^>]*>.*?</svg>", html, flags=re.S)
     assert 'role="img"' in svg
-    label = re.search(r'aria-labelledby="([^"]+)"', svg).group(1)
+    label = found(r'aria-labelledby="([^"]+)"', svg, 1)
     assert re.search(rf'<title id="{label}">Anteil am Monatsbeitrag nach Bereich</title>', svg)
     assert svg.count("<rect") == 3
-    caption = re.search(r"<figcaption>(.*?)</figcaption>", html, re.S).group(1)
+    caption = found(r"<figcaption>(.*?)</figcaption>", html, 1, re.S)
     assert caption == "Anteil am Monatsbeitrag nach Bereich: Wohnen 25 %, Mobilität 75 %, Recht 0 %"
     assert "https://" not in svg and "<script" not in html.split("</head>", 1)[1]
 
@@ -310,7 +311,7 @@ def test_the_clerk_card_shows_only_with_show_clerk(broker, portfolio):
         assert "Ihr Ansprechpartner" not in html and "Max Betreuer" not in html
 
 
-OFFERS = {"primary_contact": True, "offer_creation": True, "tariff_account": "T-1"}
+OFFERS: dict[str, Any] = {"primary_contact": True, "offer_creation": True, "tariff_account": "T-1"}
 
 
 def _gaps(html: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,12 +14,12 @@ from einblick.grants.models import Grant
 from einblick.portfolio.models import Contract, Customer, Line
 from einblick.processes.models import Process, ProcessType
 from tests.factories import load, make_grant, member_client
-from tests.pages import text
+from tests.pages import found, text
 from tests.samples import person
 
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
 TARIFF = {"name": "Vergleichsrechner", "url": "https://rechner.example/start?konto={account}&sparte={line}"}
-ACTIONS = {
+ACTIONS: dict[str, Any] = {
     "primary_contact": True,
     "contract_capture": True,
     "offer_creation": True,
@@ -41,7 +42,7 @@ def grant(broker, settings, tmp_path) -> Grant:
 
 
 def token(client, url: str) -> str:
-    return re.search(r'name="token" value="([^"]+)"', text(client.get(url))).group(1)
+    return found(r'name="token" value="([^"]+)"', text(client.get(url)), 1)
 
 
 def capture(client, grant: Grant, **changes):
@@ -75,6 +76,7 @@ def test_a_captured_contract_is_fremd_from_the_portal_and_shown_at_once(grant, a
     assert "Andere Versicherung AG" in text(client.get(f"/portal/{grant.pk}/"))
     assert client.get(f"/portal/{grant.pk}/contracts/{contract.pk}/").status_code == 200
     process = Process.objects.get()
+    assert process.customer is not None
     assert (process.type, process.contract, process.customer.external_id) == (
         ProcessType.ONLINE_VERTRAG,
         contract,

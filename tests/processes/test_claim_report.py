@@ -8,6 +8,7 @@ import io
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pypdf
 import pytest
@@ -23,7 +24,12 @@ from tests.pages import text
 from tests.samples import JPEG, contract, person
 
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
-REPORT = {"primary_contact": True, "claim_report": True, "claim_report_on_customer": True, "clerk": "U-1"}
+REPORT: dict[str, Any] = {
+    "primary_contact": True,
+    "claim_report": True,
+    "claim_report_on_customer": True,
+    "clerk": "U-1",
+}
 IBAN = "DE89 3704 0044 0532 0130 00"
 
 
@@ -106,6 +112,7 @@ def test_a_motor_claim_with_two_photos_is_reported_seen_at_once_and_sent_with_a_
     thread = next_of(client.post(url, {"action": "submit"}))
 
     claim = Claim.objects.get(external_id__startswith="portal:")
+    assert claim.contract is not None
     assert (claim.status, claim.contract.external_id, str(claim.loss_date)) == (
         "reported",
         "V-1",
@@ -117,6 +124,7 @@ def test_a_motor_claim_with_two_photos_is_reported_seen_at_once_and_sent_with_a_
     assert client.get(f"/portal/{grant.pk}/claims/{claim.pk}/").status_code == 200
     process = Process.objects.get()
     assert thread == f"/portal/{grant.pk}/messages/{process.pk}/"
+    assert process.contract is not None
     assert (process.type, process.contract.external_id, process.payload["kind"]) == (
         ProcessType.CLAIM_REPORT,
         "V-1",

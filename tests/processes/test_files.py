@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,11 +16,11 @@ from django.test import Client
 from einblick.processes.files import clean_name
 from einblick.processes.models import Attachment, Process
 from tests.factories import load, make_grant, member_client
-from tests.pages import text
+from tests.pages import found, streamed, text
 from tests.samples import JPEG, person, png
 
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
-WRITE = {"primary_contact": True, "messages": True, "clerk": "U-1"}
+WRITE: dict[str, Any] = {"primary_contact": True, "messages": True, "clerk": "U-1"}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
 GOOD = {"schaden.jpg": JPEG, "plan.png": png(), "foto.heic": HEIC, "rechnung.pdf": PDF}
@@ -61,7 +62,7 @@ def stored_files(settings) -> list[Path]:
 
 def send(client, grant, files: dict[str, bytes], subject: str = "Mit Anhang"):
     page = text(client.get(f"/portal/{grant.pk}/messages/new/"))
-    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    token = found(r'name="token" value="([^"]+)"', page, 1)
     uploads = [
         SimpleUploadedFile(name, data, content_type="application/octet-stream")
         for name, data in files.items()
@@ -94,7 +95,7 @@ def test_every_accepted_kind_is_stored_under_a_random_name_and_downloaded_as_an_
         assert download["Content-Disposition"].startswith("attachment;")
         assert download["Content-Type"] == item.content_type
         assert download["X-Content-Type-Options"] == "nosniff"
-        assert b"".join(download.streaming_content) == GOOD[item.name]
+        assert streamed(download) == GOOD[item.name]
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))

@@ -4,6 +4,8 @@ ends the user's answers. Everyone else: 403 or 404."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -16,7 +18,7 @@ from tests.pages import text
 from tests.samples import person
 
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
-WRITE = {"primary_contact": True, "messages": True, "clerk": "U-1"}
+WRITE: dict[str, Any] = {"primary_contact": True, "messages": True, "clerk": "U-1"}
 
 
 @pytest.fixture

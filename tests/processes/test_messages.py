@@ -6,6 +6,7 @@ content; the preview and every access edge refuse."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from tests.pages import text
 from tests.samples import person
 
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": "+49 89 1", "role": "user"}
-WRITE = {"primary_contact": True, "messages": True, "clerk": "U-1"}
+WRITE: dict[str, Any] = {"primary_contact": True, "messages": True, "clerk": "U-1"}
 SECRET = "Mein Wasserschaden in der Küche"
 
 
@@ -56,8 +57,8 @@ def test_a_member_writes_and_the_clerk_is_told_without_the_content(
         ProcessState.NEW,
         family.pk,
     )
-    assert process.clerk.external_id == "U-1"
-    assert process.created_by.email == "klara@example.org"
+    assert process.clerk is not None and process.clerk.external_id == "U-1"
+    assert process.created_by is not None and process.created_by.email == "klara@example.org"
     page = text(client.get(response["Location"]))
     assert SECRET in page and "Frage zur Hausrat" in page
     mail = smtp.wait(1)[0]

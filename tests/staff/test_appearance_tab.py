@@ -52,7 +52,8 @@ def test_name_sender_and_colours_are_saved_and_used_by_portal_and_mail(broker, a
     message = mail.render(
         "access_notice", to="klara@example.org", broker=saved, context={"url": "https://x/"}
     )
-    assert "background: #0f766e; color: #ffffff;" in message.alternatives[0].content
+    html, _ = message.alternatives[0]
+    assert isinstance(html, str) and "background: #0f766e; color: #ffffff;" in html
     # Without a sender name the broker's name is the sender.
     admin.post(f"/staff/{broker.pk}/appearance/", GOOD | {"mail_sender_name": ""})
     assert mail.sender(Broker.objects.get(pk=broker.pk)).startswith("Muster & Partner Makler <")

@@ -80,6 +80,7 @@ def test_the_seeds_example_grant_area_by_area(broker, broker_admin):
     }
     assert post(admin, url, actions).status_code == 302
     grant.refresh_from_db()
+    assert grant.clerk is not None
     assert (grant.view, grant.primary_contact, grant.messages, grant.claim_report, grant.show_clerk, grant.clerk.external_id) == (
         "private", True, True, True, True, "U-1"
     )  # fmt: skip

@@ -18,7 +18,7 @@ from einblick.grants.models import Grant
 from einblick.portfolio.models import Line
 from tests.apiclient import Api
 from tests.factories import load, make_grant, member_client
-from tests.pages import portal_part, text
+from tests.pages import found, portal_part, text
 from tests.samples import contract, person
 
 CALCULATOR = {"name": "con:center Muster", "url": "https://cc.example/{account}/rechner?sparte={line}"}
@@ -391,7 +391,7 @@ def test_a_read_only_token_can_read_but_not_write(broker, broker_admin):
     admin = broker_admin.client
     response = admin.post(f"/staff/{broker.pk}/api/", {"name": "Reporting", "read_only": "on"})
     assert response.status_code == 200
-    secret = SECRET.search(response.content.decode()).group(0)
+    secret = found(SECRET, response.content.decode())
     token = ApiToken.objects.get(broker=broker, name="Reporting")
     assert token.read_only
     assert AuditEntry.objects.get(broker=broker, action="api_token.created").data == {"read_only": True}
