@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.test import Client
@@ -55,3 +56,15 @@ def assert_error(response: Any, status: int, *loc: str | int) -> list[dict[str, 
         assert any(found[-len(loc) :] == list(loc) for found in locs), f"no error at {loc}: {locs}"
     errors: list[dict[str, Any]] = body["errors"]
     return errors
+
+
+def operations_of(document: dict[str, Any], path: str) -> dict[str, Any]:
+    """The operations the OpenAPI document lists for a path of api-v1.md's tables (path without /api/v1),
+    whatever its parameters are named."""
+    template = re.sub(r"\{[^}]*\}", "{}", "/api/v1" + path)
+    matches = [
+        ops for doc_path, ops in document["paths"].items() if re.sub(r"\{[^}]*\}", "{}", doc_path) == template
+    ]
+    assert len(matches) == 1, f"{path}: documented paths {sorted(document['paths'])}"
+    operations: dict[str, Any] = matches[0]
+    return operations

@@ -7,6 +7,7 @@ Every import of application code that tests need for building data is here, in o
 from __future__ import annotations
 
 import base64
+import itertools
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -68,12 +69,13 @@ def make_staff(
 ) -> User:
     """A member of the broker's staff as the AMS sends one (PUT /staff/ST-n), with an account; with
     totp=True also a second factor, which the office asks of staff."""
-    number = StaffMember.objects.filter(broker=broker).count() + 1
+    taken = set(StaffMember.objects.filter(broker=broker).values_list("external_id", flat=True))
+    external_id = next(f"ST-{n}" for n in itertools.count(1) if f"ST-{n}" not in taken)
     put_object(
         broker=broker,
         actor=None,
         section="staff",
-        external_id=f"ST-{number}",
+        external_id=external_id,
         data={"name": name, "email": email, "role": role},
     )
     user = account(email) if password is None else make_user(email, password)

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from einblick.accounts.models import User
-from tests.apiclient import Api, assert_error
+from tests.apiclient import Api, assert_error, operations_of
 from tests.samples import CLAIM, CONTRACT, GRANT
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
@@ -1133,23 +1133,6 @@ STATUS_CODES = {
     ("/grants/{id}/view", "get"): {"200", "401", "404"},
     ("/users/{email}/view", "get"): {"200", "401", "404"},
 }
-
-
-@pytest.fixture
-def openapi(anonymous) -> dict[str, Any]:
-    response = anonymous.get("/openapi.json")
-    assert response.status_code == 200
-    return response.json()
-
-
-def operations_of(document: dict[str, Any], path: str) -> dict[str, Any]:
-    """The documented operations of a path of the table, whatever its parameters are named."""
-    template = re.sub(r"\{[^}]*\}", "{}", "/api/v1" + path)
-    matches = [
-        ops for doc_path, ops in document["paths"].items() if re.sub(r"\{[^}]*\}", "{}", doc_path) == template
-    ]
-    assert len(matches) == 1, f"{path}: documented paths {sorted(document['paths'])}"
-    return matches[0]
 
 
 @pytest.mark.parametrize(("path", "methods"), GRANTS_TABLE.items(), ids=list(GRANTS_TABLE))
