@@ -57,13 +57,17 @@ browser:
 		echo "!! $(CHROMIUM) is missing: run 'sudo apt-get install --no-install-recommends chromium'; until then the browser tests fail (EINBLICK_SKIP_BROWSER=1 skips them)" >&2; \
 	fi
 
+# The suite runs on pytest-xdist workers, one per CPU (PYTEST_WORKERS=0: in this process, which is
+# quicker for one file: make test PYTEST_WORKERS=0 PYTEST_ARGS=tests/portal/test_cache.py). Whole files
+# go to a worker (--dist loadfile), so a module's expensive fixtures are set up once.
+PYTEST_WORKERS ?= auto
 test: install browser
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src
+	$(BIN)/mypy src tests
 	$(BIN)/lint-imports
 
 bench: install

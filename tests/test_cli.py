@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from django.test import Client
 
 from einblick.brokers.models import ApiToken, Broker, StaffMember, TariffAccount
 from einblick.portfolio.models import Claim, Contract, ContractStatus, Customer, Line
+from tests.ports import free_port
 
 EINBLICK = Path(sys.executable).with_name("einblick")
 
@@ -217,7 +217,8 @@ def test_it_imports_a_file(broker, tmp_path, good_batch):
     assert summary(output)["customers"] == [1, 0, 0, 0]
     assert summary(output)["contracts"] == [1, 0, 0, 0]
     assert summary(output)["claims"] == [1, 0, 0, 0]
-    assert Claim.objects.get(broker=broker).contract.customer.external_id == "K-1001"
+    contract = Claim.objects.get(broker=broker).contract
+    assert contract is not None and contract.customer.external_id == "K-1001"
 
 
 def test_it_imports_nothing_from_a_file_with_a_bad_object_in_atomic_mode(broker, tmp_path, bad_batch):
@@ -351,7 +352,7 @@ def test_it_fills_the_demo_with_every_case_the_portal_tells_apart(db):
     ]
     assert TariffAccount.objects.filter(broker=broker).count() >= 1
     for claim in claims.exclude(contract=None).select_related("contract"):
-        assert claim.contract.customer_id == claim.customer_id
+        assert claim.contract is not None and claim.contract.customer_id == claim.customer_id
 
 
 # --- the console script ---------------------------------------------------------------------------
@@ -403,12 +404,6 @@ def test_it_exits_with_status_1_when_an_atomic_import_fails(installation, tmp_pa
     assert summary(again.stdout)["customers"] == [1, 0, 0, 0]  # the atomic attempt left nothing behind
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def http_get(url: str, token: str | None = None) -> tuple[int, str, bytes]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})  # noqa: S310
     try:
@@ -419,40 +414,68 @@ def http_get(url: str, token: str | None = None) -> tuple[int, str, bytes]:
             return error.code, error.headers.get("Content-Type", ""), error.read()
 
 
+def port_taken(log_path: Path) -> bool:
+    """Whether gunicorn found its port taken (it says so, retries for a few seconds, then exits)."""
+    return any(words in log_path.read_text() for words in ("Connection in use", "Address already in use"))
+
+
+def answers(process: subprocess.Popen[bytes], base: str, log_path: Path) -> bool:
+    """Whether this server (not whoever holds its port) answers; stopped when it does not within 90 s."""
+    deadline = time.monotonic() + 90
+    while process.poll() is None and not port_taken(log_path):
+        try:
+            http_get(base + "/api/v1/openapi.json")
+        except OSError:
+            if time.monotonic() > deadline:
+                stop(process)
+                raise AssertionError(f"serve did not answer:\n{log_path.read_text()}") from None
+            time.sleep(0.2)
+            continue
+        return not port_taken(log_path)
+    return False
+
+
+def start_serve(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`einblick serve` on a free port, once it answers; on another port when a parallel test worker
+    took the first one before gunicorn could bind it."""
+    for _ in range(3):
+        port = free_port()
+        with log_path.open("w") as log:
+            process = subprocess.Popen(  # noqa: S603 - our own console script
+                [str(EINBLICK), "serve", "--port", str(port), "--workers", "1"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: the gunicorn workers stop with it
+            )
+        base = f"http://127.0.0.1:{port}"
+        if answers(process, base, log_path):
+            return process, base
+        stop(process)
+        if not port_taken(log_path):
+            break
+    raise AssertionError(f"serve exited with {process.returncode}:\n{log_path.read_text()}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
 @pytest.fixture
 def server(tmp_path) -> Iterator[tuple[str, dict[str, str]]]:
-    """`einblick serve` on a free port with a fresh SQLite data directory; stopped whatever happens."""
+    """`einblick serve` with a fresh SQLite data directory; stopped whatever happens."""
     env = console_env(tmp_path / "data")
-    port = free_port()
-    log_path = tmp_path / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own console script
-            [str(EINBLICK), "serve", "--port", str(port), "--workers", "1"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the gunicorn workers stop with it
-        )
+    process, base = start_serve(env, tmp_path / "serve.log")
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, f"serve exited with {process.returncode}:\n{log_path.read_text()}"
-            try:
-                http_get(base + "/api/v1/openapi.json")
-                break
-            except OSError:
-                assert time.monotonic() < deadline, f"serve did not answer:\n{log_path.read_text()}"
-                time.sleep(0.2)
         yield base, env
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop(process)
 
 
 def test_it_serves_the_api_end_to_end(server):

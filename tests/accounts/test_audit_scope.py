@@ -9,8 +9,8 @@ from einblick.audit.models import AuditEntry
 from einblick.brokers.models import StaffMember
 from einblick.grants.models import Grant
 from einblick.office.members import share
-from tests.accounts.conftest import PASSWORD, log_in
-from tests.accounts.test_mfa import give_totp, portal_user
+from tests.factories import PASSWORD, give_totp, join
+from tests.pages import log_in
 
 
 def _logins(broker) -> list[AuditEntry]:
@@ -20,7 +20,7 @@ def _logins(broker) -> list[AuditEntry]:
 def test_a_broker_that_only_invited_an_address_does_not_see_that_persons_logins(
     db, broker, other_broker, grant
 ):
-    portal_user(broker, grant)
+    join(grant, "klara@example.org", PASSWORD)
     snoop = Grant.objects.create(broker=other_broker, name="Neugierig")
     share(grant=snoop, actor=None, email="someone.else@example.org")
     snoop.members.create(
@@ -37,7 +37,7 @@ def test_a_broker_that_only_invited_an_address_does_not_see_that_persons_logins(
 
 
 def test_failed_logins_are_logged_whatever_the_login_form(db, broker, grant):
-    portal_user(broker, grant)
+    join(grant, "klara@example.org", PASSWORD)
 
     Client().post("/accounts/login/", {"login": "klara@example.org", "password": "falsch falsch falsch"})
 
@@ -47,7 +47,7 @@ def test_failed_logins_are_logged_whatever_the_login_form(db, broker, grant):
 
 
 def test_a_wrong_second_factor_code_is_logged(db, broker, grant):
-    user = portal_user(broker, grant)
+    user = join(grant, "klara@example.org", PASSWORD)
     give_totp(user)
     client = Client()
     log_in(client, user.email)
@@ -61,7 +61,7 @@ def test_a_wrong_second_factor_code_is_logged(db, broker, grant):
 
 
 def test_downloading_ones_data_is_logged(db, broker, grant):
-    user = portal_user(broker, grant)
+    user = join(grant, "klara@example.org", PASSWORD)
     client = Client()
     client.force_login(user)
 
@@ -71,7 +71,7 @@ def test_downloading_ones_data_is_logged(db, broker, grant):
 
 
 def test_member_events_name_the_member_and_deleting_the_account_removes_the_address(db, broker, grant):
-    user = portal_user(broker, grant)
+    user = join(grant, "klara@example.org", PASSWORD)
     client = Client()
     log_in(client, user.email)
     assert AuditEntry.objects.filter(action="grant.member_added", data__email="klara@example.org").exists()
@@ -86,7 +86,7 @@ def test_member_events_name_the_member_and_deleting_the_account_removes_the_addr
 def test_an_invitation_login_is_in_the_session_list_at_once(broker, smtp):
     from allauth.usersessions.models import UserSession
 
-    from tests.accounts.conftest import link_in
+    from tests.mail import link_in
 
     grant = Grant.objects.create(broker=broker, name="Familie")
     share(grant=grant, actor=None, email="neu@example.org")

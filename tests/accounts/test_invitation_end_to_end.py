@@ -3,33 +3,22 @@ set password → log in → the grant's data is visible."""
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 from django.test import Client
 
-from tests.accounts.conftest import PASSWORD, html_of, link_in, log_in, text_of
-from tests.api.test_grants_api import GRANT
-from tests.conftest import CONTRACT, CUSTOMER
+from tests.factories import PASSWORD, example_portfolio, make_user
+from tests.mail import html_of, link_in, text_of
+from tests.pages import log_in
+from tests.samples import example_grant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _portfolio(api) -> None:
-    assert api.put("/customers/K-1001", CUSTOMER).status_code in (200, 201)
-    hrv = dict(CONTRACT, number="HR-4711", line="HRV")
-    assert api.put("/contracts/V-2001", hrv).status_code in (200, 201)
-    hpv = dict(CONTRACT, number="PH-0815", line="PHV", risk="Privathaftpflicht")
-    hpv.pop("risk_locations")
-    assert api.put("/contracts/V-2002", hpv).status_code in (200, 201)
-
-
-def test_an_invited_person_follows_the_mailed_link_sets_a_password_and_sees_the_grant(api, smtp, settings):
-    _portfolio(api)
-    body = copy.deepcopy(GRANT)
-    body["customers"] = ["K-1001"]
-    body["actions"]["clerk"] = None
-    grant = api.post("/grants", body).json()
+def test_an_invited_person_follows_the_mailed_link_sets_a_password_and_sees_the_grant(
+    api, broker, smtp, settings
+):
+    example_portfolio(broker)
+    grant = api.post("/grants", example_grant()).json()
 
     added = api.post(f"/grants/{grant['id']}/members", {"email": "Klara.Muster@Example.org"})
     assert added.status_code == 201
@@ -75,8 +64,6 @@ def test_an_invited_person_follows_the_mailed_link_sets_a_password_and_sees_the_
 
 
 def test_a_known_address_becomes_active_at_once_and_gets_a_notice(api, smtp):
-    from tests.accounts.conftest import make_user
-
     make_user("klara.muster@example.org")
     grant = api.post("/grants", {"name": "Familie Muster"}).json()
     added = api.post(f"/grants/{grant['id']}/members", {"email": "klara.muster@example.org"})

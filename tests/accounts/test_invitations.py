@@ -17,12 +17,11 @@ from django.test import Client
 
 from einblick.accounts.models import Invitation, User
 from einblick.audit.models import AuditEntry
-from einblick.brokers.models import Broker
 from einblick.grants.models import Grant, GrantMember, MemberState
-from einblick.grants.payloads import GrantIn
-from einblick.grants.services import create_grant
 from einblick.office.members import share
-from tests.accounts.conftest import PASSWORD, link_in, log_in, make_user, text_of
+from tests.factories import PASSWORD, make_grant, make_user
+from tests.mail import link_in, text_of
+from tests.pages import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +30,6 @@ OTHER_PASSWORD = "ein ganz anderer Satz als Passwort 77"
 
 
 # Helpers ---------------------------------------------------------------------------------------------
-
-
-def new_grant(broker: Broker, name: str = "Familie Beispiel") -> Grant:
-    return create_grant(broker=broker, actor=None, data=GrantIn.model_validate({"name": name}))
 
 
 @pytest.fixture
@@ -332,7 +327,7 @@ def test_deleting_the_grant_kills_the_link(api, grant, invite):
 def test_a_token_of_one_grant_never_activates_membership_in_another_brokers_grant(
     broker, other_broker, grant, invite
 ):
-    foreign = new_grant(other_broker, "Fremde Familie")
+    foreign = make_grant(other_broker, "Fremde Familie")
     invite(foreign, "someone.else@example.org")
     path = invite(grant)
 
@@ -348,7 +343,7 @@ def test_a_token_of_one_grant_never_activates_membership_in_another_brokers_gran
 def test_a_dead_link_of_one_grant_does_not_activate_the_address_in_another_grant(
     api, broker, other_broker, grant, invite
 ):
-    foreign = new_grant(other_broker, "Fremde Familie")
+    foreign = make_grant(other_broker, "Fremde Familie")
     path = invite(grant)
     invite(foreign)
     assert api.delete(f"/grants/{grant.pk}/members/{INVITEE}").status_code == 204
@@ -367,7 +362,7 @@ def test_accepting_activates_every_invited_membership_of_the_address_but_none_of
     """Current behaviour (accounts.invitations.accept_invitation): once the address has an account,
     it is a known e-mail, and a known e-mail joins at once, so its other invitations become active
     too and their links are used up. Other addresses in the same grants stay invited."""
-    foreign = new_grant(other_broker, "Fremde Familie")
+    foreign = make_grant(other_broker, "Fremde Familie")
     path = invite(grant)
     foreign_path = invite(foreign)
     invite(grant, "nachbar@example.org")

@@ -18,7 +18,9 @@ from django.test import Client
 
 from einblick.accounts.models import User
 from einblick.audit.models import AuditEntry
-from tests.accounts.conftest import PASSWORD, html_of, log_in, make_user, text_of
+from tests.factories import PASSWORD, make_user
+from tests.mail import html_of, text_of
+from tests.pages import log_in
 
 WRONG = "ganz sicher nicht das Passwort"
 REDIS_URL = "redis://127.0.0.1:6379/15"

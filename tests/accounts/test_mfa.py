@@ -3,8 +3,6 @@ the login step, replay, recovery codes, and brute force of the second factor."""
 
 from __future__ import annotations
 
-import base64
-import secrets
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -12,53 +10,19 @@ import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, TOTP, format_hotp_value, hotp_value
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
 from cryptography.fernet import Fernet
 from django.test import Client
 
 from einblick.accounts.adapters import MfaAdapter
-from einblick.accounts.models import User
-from einblick.brokers.models import Broker
-from einblick.grants.models import Grant
-from tests.accounts.conftest import PASSWORD, log_in, make_staff, make_user
+from tests.factories import PASSWORD, give_totp, join, make_staff, make_user
+from tests.mfa import activate_totp, reauthenticate, totp_code
+from tests.pages import log_in
 
 START = datetime(2026, 11, 27, 9, 0, 5, tzinfo=UTC)  # 5 s into a 30 s TOTP period
 
 
-# --- helpers (also used by the audit tests) ------------------------------------------------------
-
-
-def totp_code(secret: str, at: float | None = None) -> str:
-    """RFC 6238 with allauth's parameters (SHA-1, 30 s, 6 digits)."""
-    import time
-
-    moment = time.time() if at is None else at
-    return format_hotp_value(hotp_value(secret, int(moment) // 30))
-
-
-def reauthenticate(client: Client) -> None:
-    response = client.post("/accounts/reauthenticate/", {"password": PASSWORD})
-    assert response.status_code == 302, response.content
-
-
-def activate_totp(client: Client) -> str:
-    """Through allauth's pages, as a person would: reauthenticate, open the form, type the code."""
-    reauthenticate(client)
-    form = client.get("/accounts/2fa/totp/activate/")
-    assert form.status_code == 200
-    secret = client.session[SECRET_SESSION_KEY]
-    done = client.post("/accounts/2fa/totp/activate/", {"code": totp_code(secret)})
-    assert done.status_code == 302, done.content
-    assert done["Location"] == "/accounts/2fa/recovery-codes/"
-    return secret
-
-
-def give_totp(user: User) -> tuple[str, list[str]]:
-    """A TOTP authenticator and recovery codes stored as allauth stores them (encrypted)."""
-    secret = base64.b32encode(secrets.token_bytes(20)).decode()
-    TOTP.activate(user, secret)
-    codes = RecoveryCodes.activate(user).generate_codes()
-    return secret, codes
+# --- helpers ---------------------------------------------------------------------------------------------
 
 
 def second_step(client: Client, code: str):
@@ -68,15 +32,6 @@ def second_step(client: Client, code: str):
 def redirect_target(response) -> tuple[str, dict[str, list[str]]]:
     parts = urlsplit(response["Location"])
     return parts.path, parse_qs(parts.query)
-
-
-def portal_user(broker: Broker, grant: Grant, email: str = "klara@example.org") -> User:
-    from einblick.office.members import share
-
-    user = make_user(email)
-    member, _ = share(grant=grant, actor=None, email=email)
-    assert member.state == "active"
-    return user
 
 
 # --- mandatory for staff -------------------------------------------------------------------------
@@ -193,7 +148,7 @@ def test_recovery_codes_alone_do_not_count_as_a_second_factor_for_staff(db, brok
 
 def test_a_portal_user_reaches_the_portal_without_mfa_when_the_broker_does_not_require_it(db, broker, grant):
     assert broker.portal_mfa_required is False
-    portal_user(broker, grant)
+    join(grant, "klara@example.org", PASSWORD)
     client = Client()
     log_in(client, "klara@example.org")
 
@@ -203,7 +158,7 @@ def test_a_portal_user_reaches_the_portal_without_mfa_when_the_broker_does_not_r
 def test_a_portal_user_is_sent_to_set_up_mfa_when_the_broker_requires_it(db, broker, grant):
     broker.portal_mfa_required = True
     broker.save()
-    portal_user(broker, grant)
+    join(grant, "klara@example.org", PASSWORD)
     client = Client()
     log_in(client, "klara@example.org")
 
@@ -222,7 +177,7 @@ def test_the_broker_rule_applies_only_to_its_own_portal_users(db, broker, other_
     other_broker.portal_mfa_required = True
     other_broker.save()
     grant = create_grant(broker=broker, actor=None, data=GrantIn.model_validate({"name": "Familie Muster"}))
-    portal_user(broker, grant)
+    join(grant, "klara@example.org", PASSWORD)
     client = Client()
     log_in(client, "klara@example.org")
 

@@ -10,7 +10,7 @@ from einblick.accounts.roles import is_staff_user, member_grants, mfa_required
 from einblick.brokers.models import StaffMember
 from einblick.grants.models import Grant
 from einblick.office.members import share
-from tests.accounts.conftest import make_staff, make_user
+from tests.factories import make_staff, make_user, staff_client
 
 OUTBOX = "einblick.accounts.outbox.OutboxBackend"
 
@@ -29,12 +29,6 @@ def _with_factor(user):
     return user
 
 
-def _staff_client(broker, email: str) -> Client:
-    client = Client()
-    client.force_login(_with_factor(make_staff(broker, email)))
-    return client
-
-
 def test_the_outbox_keeps_each_mail_as_a_file_and_staff_read_their_brokers_mails(
     outbox, broker, other_broker, grant, django_capture_on_commit_callbacks
 ):
@@ -45,7 +39,7 @@ def test_the_outbox_keeps_each_mail_as_a_file_and_staff_read_their_brokers_mails
     assert len(list(outbox.glob("*.eml"))) == 2
     assert all(oct(path.stat().st_mode & 0o777) == "0o600" for path in outbox.glob("*.eml"))
 
-    page = _staff_client(broker, "max@example.org").get("/accounts/outbox/")
+    page = staff_client(broker, "max@example.org").get("/accounts/outbox/")
 
     assert page.status_code == 200
     text = page.content.decode()

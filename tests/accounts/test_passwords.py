@@ -17,10 +17,10 @@ from einblick.accounts.models import Invitation, User
 from einblick.audit.models import AuditEntry
 from einblick.brokers.models import Broker
 from einblick.grants.models import Grant, GrantMember, MemberState
-from einblick.grants.payloads import GrantIn
-from einblick.grants.services import create_grant
 from einblick.office.members import share
-from tests.accounts.conftest import PASSWORD, link_in, log_in, make_user, text_of
+from tests.factories import PASSWORD, join, make_grant
+from tests.mail import link_in, text_of
+from tests.pages import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def choose(browser: Client, password1: str, password2: str | None = None):
 
 def error_codes(response, field: str) -> set[str]:
     form = response.context["form"]
-    return {error.code for error in form.errors.as_data().get(field, [])}  # type: ignore[misc]
+    return {error.code for error in form.errors.as_data().get(field, [])}
 
 
 def assert_refused_at_password1(response, grant: Grant) -> None:
@@ -102,22 +102,9 @@ def assert_error_shown_at(response, field: str) -> None:
             assert 'aria-invalid="true"' not in input_tag(page, other)
 
 
-def new_grant(broker: Broker, name: str) -> Grant:
-    return create_grant(broker=broker, actor=None, data=GrantIn.model_validate({"name": name}))
-
-
 def member(broker: Broker, email: str) -> User:
     """A portal user with an account and an active membership in a grant of `broker`."""
-    user = make_user(email)
-    grant = new_grant(broker, "Familie Beispiel")
-    GrantMember.objects.create(
-        grant=grant,
-        email=email,
-        state=MemberState.ACTIVE,
-        invited_at=timezone.now(),
-        joined_at=timezone.now(),
-    )
-    return user
+    return join(make_grant(broker, "Familie Beispiel"), email, PASSWORD)
 
 
 def without_csrf(content: bytes) -> str:
@@ -197,7 +184,7 @@ def test_it_refuses_weak_passwords_at_password1_with_400_and_creates_nothing(gra
 
 
 def test_the_brokers_name_is_a_context_word_only_for_that_brokers_people(other_broker, invite):
-    grant = new_grant(other_broker, "Familie Beispiel")
+    grant = make_grant(other_broker, "Familie Beispiel")
     browser = Client()
     browser.get(invite(grant))
 
@@ -231,6 +218,7 @@ def test_two_different_passwords_are_refused_at_password2(grant, invited):
     assert not User.objects.exists()
 
 
+@pytest.mark.argon2
 def test_the_stored_hash_is_argon2id(grant, invited):
     assert choose(invited, PASSWORD).status_code == 302
 
@@ -263,6 +251,7 @@ def test_a_password_change_needs_the_current_password(broker):
     assert not AuditEntry.objects.filter(action="account.password_changed").exists()
 
 
+@pytest.mark.argon2
 def test_a_password_change_with_the_current_password_is_stored_as_argon2id_and_audited(broker):
     user = member(broker, INVITEE)
     browser = Client()
@@ -367,6 +356,7 @@ def test_a_reset_mails_a_link_built_from_the_base_url(reset_link, smtp):
     assert "localhost" not in text_of(mail) and "testserver" not in text_of(mail)
 
 
+@pytest.mark.argon2
 def test_the_reset_link_sets_a_new_password(reset_link):
     path, _ = reset_link
 

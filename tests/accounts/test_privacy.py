@@ -16,14 +16,12 @@ from django.test import Client
 
 from einblick.accounts.models import Invitation, User
 from einblick.audit.models import AuditEntry
-from einblick.brokers.models import Broker
 from einblick.grants.models import Grant, GrantMember, MemberState
-from einblick.grants.payloads import GrantIn
-from einblick.grants.services import create_grant
 from einblick.office.members import share
 from einblick.portfolio.models import Contract, Customer
-from tests.accounts.conftest import PASSWORD, log_in, make_user
-from tests.conftest import CONTRACT, CUSTOMER
+from tests.factories import PASSWORD, make_grant, make_user
+from tests.pages import log_in
+from tests.samples import CONTRACT, CUSTOMER
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +33,6 @@ IP = "203.0.113.9"
 # Helpers ---------------------------------------------------------------------------------------------
 
 
-def new_grant(broker: Broker, name: str) -> Grant:
-    return create_grant(broker=broker, actor=None, data=GrantIn.model_validate({"name": name}))
-
-
 @pytest.fixture
 def paula(api, broker, other_broker) -> User:
     """A portal user: active in a grant of Muster Makler (with a customer and a contract), invited to a
@@ -46,7 +40,7 @@ def paula(api, broker, other_broker) -> User:
     assert api.put("/customers/K-1001", CUSTOMER).status_code == 201
     assert api.put("/contracts/V-2001", CONTRACT).status_code == 201
     grant = api.post("/grants", {"name": "Familie Beispiel", "customers": ["K-1001"]}).json()
-    share(grant=new_grant(other_broker, "Fremde Familie"), actor=None, email=PAULA)  # invited
+    share(grant=make_grant(other_broker, "Fremde Familie"), actor=None, email=PAULA)  # invited
     user = make_user(PAULA)
     assert api.post(f"/grants/{grant['id']}/members", {"email": PAULA}).json()["state"] == "active"
     make_user(NEIGHBOUR)
@@ -240,7 +234,7 @@ def test_after_the_deletion_the_address_is_stored_nowhere_in_the_database(paula)
 def test_the_address_can_be_invited_again_after_the_deletion(paula, broker):
     assert delete(logged_in()).status_code == 302
 
-    grant = new_grant(broker, "Neuer Anfang")
+    grant = make_grant(broker, "Neuer Anfang")
     member, created = share(grant=grant, actor=None, email=PAULA)
 
     assert created

@@ -16,9 +16,10 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from einblick.accounts.models import User
-from tests.accounts.conftest import PASSWORD, link_in, log_in, make_staff, make_user
-from tests.api.test_grants_api import GRANT
-from tests.conftest import CONTRACT, CUSTOMER
+from tests.factories import PASSWORD, make_staff, make_user
+from tests.mail import link_in
+from tests.pages import log_in
+from tests.samples import CONTRACT, CUSTOMER, GRANT
 
 START = datetime(2026, 11, 27, 9, 0, 5, tzinfo=UTC)
 NEW_PASSWORD = "ein ganz anderer langer Satz 7"

@@ -9,7 +9,8 @@ import pytest
 
 from einblick.brokers.services import create_token, revoke_token
 from einblick.portfolio.models import Customer
-from tests.conftest import CLAIM, CONTRACT, CUSTOMER, Api
+from tests.apiclient import Api
+from tests.samples import CLAIM, CONTRACT, CUSTOMER
 
 STAFF = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
 LINE = {"label": "Drohnen", "group": "Haftung", "gdv": None}

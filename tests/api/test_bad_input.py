@@ -10,7 +10,8 @@ import pytest
 from django.conf import settings
 
 from einblick.portfolio.models import Customer, Line
-from tests.conftest import CLAIM, CONTRACT, CUSTOMER, Api, assert_error
+from tests.apiclient import Api, assert_error
+from tests.samples import CLAIM, CONTRACT, CUSTOMER
 
 STAFF = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
 LINE = {"label": "Drohnen", "group": "Haftung", "gdv": "040"}

@@ -10,7 +10,7 @@ from django.db import connection
 
 from einblick.brokers.services import create_token
 from einblick.office.brokers import create_broker
-from tests.conftest import Api
+from tests.apiclient import Api
 
 
 def test_it_answers_a_wrong_method_in_the_error_shape(api):

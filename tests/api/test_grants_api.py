@@ -13,7 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from einblick.accounts.models import User
-from tests.conftest import CLAIM, CONTRACT, Api, assert_error
+from tests.apiclient import Api, assert_error, operations_of
+from tests.samples import CLAIM, CONTRACT, GRANT
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 STATUS_OPTIONS = [
@@ -33,36 +34,6 @@ PERMISSIONS = {"messages", "claim_report", "claim_report_on_customer", "contract
 VIEW_KEYS = {"customers", "contracts", "claims", "permissions", "clerk"}
 MEMBER_KEYS = {"email", "state", "invited_at", "joined_at"}
 
-# The example of api-v1.md "Grants" (over K-1001 and K-1002).
-GRANT: dict[str, Any] = {
-    "name": "Familie Muster",
-    "customers": ["K-1001", "K-1002"],
-    "intermediaries": [],
-    "profile": None,
-    "share": {
-        "claims": True,
-        "reference_addresses": False,
-        "auto_contracts": True,
-        "statuses": ["POLICE", "ANTRAG"],
-        "lines": ["HRV", "KFZ"],
-        "contracts": [],
-        "shared_processes": False,
-        "document_keywords": ["PORTAL"],
-    },
-    "actions": {
-        "view": "private",
-        "primary_contact": True,
-        "product_names": False,
-        "messages": True,
-        "claim_report": True,
-        "claim_report_on_customer": False,
-        "contract_capture": False,
-        "offer_creation": False,
-        "tariff_account": None,
-        "clerk": "U-1",
-        "show_clerk": True,
-    },
-}
 # Every field set away from its default (for the round trip and for "PUT replaces").
 FULL_GRANT: dict[str, Any] = {
     "name": "Muster komplett",
@@ -1162,23 +1133,6 @@ STATUS_CODES = {
     ("/grants/{id}/view", "get"): {"200", "401", "404"},
     ("/users/{email}/view", "get"): {"200", "401", "404"},
 }
-
-
-@pytest.fixture
-def openapi(anonymous) -> dict[str, Any]:
-    response = anonymous.get("/openapi.json")
-    assert response.status_code == 200
-    return response.json()
-
-
-def operations_of(document: dict[str, Any], path: str) -> dict[str, Any]:
-    """The documented operations of a path of the table, whatever its parameters are named."""
-    template = re.sub(r"\{[^}]*\}", "{}", "/api/v1" + path)
-    matches = [
-        ops for doc_path, ops in document["paths"].items() if re.sub(r"\{[^}]*\}", "{}", doc_path) == template
-    ]
-    assert len(matches) == 1, f"{path}: documented paths {sorted(document['paths'])}"
-    return matches[0]
 
 
 @pytest.mark.parametrize(("path", "methods"), GRANTS_TABLE.items(), ids=list(GRANTS_TABLE))

@@ -2,7 +2,7 @@
 
 from einblick.accounts.models import User
 from einblick.api import grants as grants_api
-from tests.conftest import assert_error
+from tests.apiclient import assert_error
 
 
 def _grant(api, name: str = "Familie Muster", **share) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,8 @@ from django.core.management import call_command
 from django.test import override_settings
 from openapi_spec_validator import validate
 
-from tests.conftest import CLAIM, CONTRACT, CUSTOMER
+from tests.apiclient import operations_of
+from tests.samples import CLAIM, CONTRACT, CUSTOMER
 
 # api-v1.md "Portfolio": every call of the table, as path → methods.
 PORTFOLIO_TABLE = {
@@ -37,24 +37,6 @@ ANSWER_FIELDS = {
     "/staff/{external_id}": {"name", "email", "phone", "role", "external_id", "created_at", "updated_at"},
     "/tariff-accounts/{external_id}": {"name", "url", "external_id", "created_at", "updated_at"},
 }
-
-
-@pytest.fixture
-def openapi(anonymous) -> dict[str, Any]:
-    response = anonymous.get("/openapi.json")
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("application/json")
-    return response.json()
-
-
-def operations_of(document: dict[str, Any], path: str) -> dict[str, Any]:
-    """The documented operations of a path of the table, whatever its parameters are named."""
-    template = re.sub(r"\{[^}]*\}", "{}", "/api/v1" + path)
-    matches = [
-        ops for doc_path, ops in document["paths"].items() if re.sub(r"\{[^}]*\}", "{}", doc_path) == template
-    ]
-    assert len(matches) == 1, path
-    return matches[0]
 
 
 def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:

@@ -4,21 +4,24 @@ naming the field, a read-only token 403."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from einblick.grants.models import Grant
 from einblick.processes import services
 from einblick.processes.models import Process, ProcessState
-from tests.portal.conftest import load, make_grant, member_client, person
+from tests.factories import load, make_grant, member_client
+from tests.samples import person
 
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
-WRITE = {"primary_contact": True, "messages": True, "clerk": "U-1"}
+WRITE: dict[str, Any] = {"primary_contact": True, "messages": True, "clerk": "U-1"}
 
 
 @pytest.fixture
-def grant(api) -> Grant:
-    load(api, staff={"U-1": CLERK}, customers={"K-1": person("Muster", "Klara")})
-    return make_grant(api, "Familie Muster", ["K-1"], **WRITE)
+def grant(broker) -> Grant:
+    load(broker, staff={"U-1": CLERK}, customers={"K-1": person("Muster", "Klara")})
+    return make_grant(broker, "Familie Muster", ["K-1"], **WRITE)
 
 
 @pytest.fixture
@@ -83,8 +86,8 @@ def test_acknowledge_is_idempotent_and_another_reference_conflicts(api, three):
     assert api.post(f"/processes/{process.pk}/ack", {}).status_code == 422
 
 
-def test_another_brokers_process_is_404_everywhere(other_api, three):
-    load(other_api, staff={"U-1": CLERK})
+def test_another_brokers_process_is_404_everywhere(other_api, three, other_broker):
+    load(other_broker, staff={"U-1": CLERK})
     pk = three[0].pk
     assert other_api.get(f"/processes/{pk}").status_code == 404
     assert other_api.post(f"/processes/{pk}/ack", {"ams_reference": "X"}).status_code == 404
@@ -119,7 +122,7 @@ def test_read_only_tokens_read_but_do_not_write(read_only_api, three):
     assert read_only_api.post(f"/processes/{pk}/messages", {"body": "x", "author": "U-1"}).status_code == 403
 
 
-def test_the_office_starts_a_conversation_with_an_active_member(api, grant, other_api):
+def test_the_office_starts_a_conversation_with_an_active_member(api, grant, other_api, other_broker):
     client = member_client(grant, "klara@example.org")
     body = {
         "grant": grant.pk,
@@ -148,6 +151,6 @@ def test_the_office_starts_a_conversation_with_an_active_member(api, grant, othe
         refused = api.post("/processes", {**body, **change})
         assert refused.status_code == 422, (change, refused.content)
         assert loc in [e["loc"] for e in refused.json()["errors"]], (change, refused.json())
-    load(other_api, staff={"U-1": CLERK})
+    load(other_broker, staff={"U-1": CLERK})
     assert other_api.post("/processes", body).status_code == 422  # another broker's grant: unknown
     assert Process.objects.count() == 1

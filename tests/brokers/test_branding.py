@@ -9,7 +9,7 @@ from einblick.brokers.models import Broker
 from einblick.grants.models import Grant
 from einblick.office.members import share
 from einblick.portal.branding import DARK, LIGHT, contrast, ink_on, stylesheet
-from tests.accounts.conftest import make_user
+from tests.factories import make_user
 
 
 @pytest.mark.parametrize(

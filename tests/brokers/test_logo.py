@@ -3,8 +3,6 @@ from the command line (the settings UI follows in issue 7), served only to the b
 
 from __future__ import annotations
 
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
@@ -15,37 +13,8 @@ from einblick.audit.models import AuditEntry
 from einblick.brokers.logo import MAX_BYTES, media_type, remove_logo, set_logo
 from einblick.brokers.models import Broker, BrokerLogo
 from einblick.errors import Invalid
-from einblick.grants.models import Grant
-from einblick.office.members import share
-from tests.accounts.conftest import make_user
-
-
-def png(width: int = 4, height: int = 2) -> bytes:
-    """A real PNG (one colour), built from its chunks."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + b"\x0f\x76\x6e" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 32 + b"\xff\xd9"
-HOSTILE = {
-    "a PDF": b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n",
-    "an SVG": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-    "an HTML page": b"<!doctype html><html><script>alert(1)</script></html>",
-    "a GIF": b"GIF89a\x01\x00\x01\x00\x00\x00\x00;",
-    "a PNG signature without its header": b"\x89PNG\r\n\x1a\n" + b"<html>" * 10,
-    "a JPEG start without its end": JPEG[:-2] + b"<script>",
-    "text": b"just text",
-}
+from tests.factories import make_grant, member_client
+from tests.samples import HOSTILE, JPEG, png
 
 
 def test_png_and_jpeg_are_recognised_by_content():
@@ -75,6 +44,7 @@ def test_set_replace_and_remove_are_audited(broker):
     first = Broker.objects.get(pk=broker.pk).logo_changed_at
     assert set_logo(broker=broker, data=JPEG, actor=None) == "image/jpeg"
     stored = Broker.objects.get(pk=broker.pk)
+    assert first is not None and stored.logo_changed_at is not None
     assert stored.logo_type == "image/jpeg" and stored.logo_changed_at > first
     assert bytes(BrokerLogo.objects.get(broker=broker).content) == JPEG
     remove_logo(broker=stored, actor=None)
@@ -101,18 +71,9 @@ def test_the_command_line_sets_and_removes_it(broker, tmp_path: Path, capsys):
     assert Broker.objects.get(pk=broker.pk).logo_type == ""
 
 
-def member(broker: Broker, email: str) -> tuple[Client, Grant]:
-    grant = Grant.objects.create(broker=broker, name=f"Zugang {email}")
-    user = make_user(email)
-    share(grant=grant, actor=None, email=email)
-    client = Client()
-    client.force_login(user)
-    return client, grant
-
-
-def test_the_portal_shows_the_logo_and_serves_it_only_to_the_brokers_people(broker, other_broker):
+def test_the_portal_shows_the_logo_and_serves_it_only_to_the_brokers_people(broker, other_broker, klara):
     set_logo(broker=broker, data=png(), actor=None)
-    client, grant = member(broker, "klara@example.org")
+    client, grant = klara.client, klara.grant
     page = client.get(f"/portal/{grant.pk}/").content.decode()
     url = f"/portal/brand/{broker.pk}/logo?v="
     assert f'<img class="logo" src="{url}' in page
@@ -122,13 +83,13 @@ def test_the_portal_shows_the_logo_and_serves_it_only_to_the_brokers_people(brok
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response.content == png()
 
-    stranger, _ = member(other_broker, "fremd@example.org")
+    stranger = member_client(make_grant(other_broker, "Fremde Familie"), "fremd@example.org")
     assert stranger.get(f"/portal/brand/{broker.pk}/logo").status_code == 404
     assert Client().get(f"/portal/brand/{broker.pk}/logo").status_code == 302
 
 
-def test_without_a_logo_the_name_alone_frames_the_page(broker):
-    client, grant = member(broker, "klara@example.org")
+def test_without_a_logo_the_name_alone_frames_the_page(broker, klara):
+    client, grant = klara.client, klara.grant
     page = client.get(f"/portal/{grant.pk}/").content.decode()
     assert 'class="logo"' not in page and broker.name in page
     assert client.get(f"/portal/brand/{broker.pk}/logo").status_code == 404

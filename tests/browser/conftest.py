@@ -17,8 +17,6 @@ from typing import Any
 
 import pytest
 
-from tests.accounts.conftest import smtp  # noqa: F401  (the SMTP sink, for the mailed link)
-
 CHROMIUM = os.environ.get("EINBLICK_CHROMIUM", "/usr/bin/chromium")  # Debian's `chromium` package
 SKIP_VARIABLE = "EINBLICK_SKIP_BROWSER"
 # --headless=new and no sandbox (we run as root); the rest keeps Chromium off the (closed) network.

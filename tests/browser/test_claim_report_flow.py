@@ -22,7 +22,7 @@ from einblick.brokers.services import create_token
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Claim
 from einblick.processes.models import Process
-from tests.brokers.test_logo import JPEG
+from tests.samples import JPEG
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

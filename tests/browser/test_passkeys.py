@@ -8,7 +8,6 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN is on for an http EINBLICK_BASE_URL."""
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -16,15 +15,10 @@ import pytest
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import expect
 
-from tests.accounts.conftest import PASSWORD, make_staff, make_user
-from tests.accounts.test_invitation_end_to_end import _portfolio
-from tests.api.test_grants_api import GRANT
-from tests.browser.test_invitation_flow import expect_portal
+from tests.browser.flows import EMAIL, STAFF_EMAIL, expect_portal, portal_user
+from tests.factories import PASSWORD, make_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-EMAIL = "klara.muster@example.org"
-STAFF_EMAIL = "max.betreuer@example.org"
 
 
 def virtual_authenticator(page: Any) -> tuple[Any, str]:
@@ -50,20 +44,6 @@ def virtual_authenticator(page: Any) -> tuple[Any, str]:
 
 def credentials_of(cdp: Any, authenticator_id: str) -> list[dict[str, Any]]:
     return cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"]
-
-
-def portal_user(api: Any) -> None:
-    """Klara, with a password, as an active member of a grant that shares the HRV contract."""
-    make_user(EMAIL)
-    _portfolio(api)
-    body = copy.deepcopy(GRANT)
-    body["customers"] = ["K-1001"]
-    body["actions"]["clerk"] = None
-    grant = api.post("/grants", body)
-    assert grant.status_code == 201, grant.content
-    added = api.post(f"/grants/{grant.json()['id']}/members", {"email": EMAIL})
-    assert added.status_code == 201, added.content
-    assert added.json()["state"] == "active"  # a known address joins at once
 
 
 def log_in_with_password(page: Any, base: str, email: str) -> None:
@@ -115,10 +95,10 @@ def log_out(page: Any) -> None:
     expect(page.get_by_role("status")).to_contain_text("abgemeldet")
 
 
-def test_a_portal_user_adds_a_passkey_and_logs_in_with_it_alone(api, live_server, page, screenshot):
+def test_a_portal_user_adds_a_passkey_and_logs_in_with_it_alone(broker, live_server, page, screenshot):
     base = live_server.url
     assert base.startswith("http://localhost:"), base  # the RP ID is the host; WebAuthn needs a name
-    portal_user(api)
+    portal_user(broker)
     cdp, authenticator_id = virtual_authenticator(page)
 
     log_in_with_password(page, base, EMAIL)

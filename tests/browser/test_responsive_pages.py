@@ -11,22 +11,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from allauth.mfa.models import Authenticator
 from django.test import Client
 from playwright.sync_api import expect
 
-from einblick.accounts.adapters import MfaAdapter
 from einblick.accounts.models import User
-from tests.accounts.conftest import make_staff
-from tests.browser.test_invitation_flow import invite
-from tests.browser.test_passkeys import EMAIL, STAFF_EMAIL, portal_user
+from tests.browser.flows import STAFF_EMAIL, invite, portal_user
+from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WIDTHS = (360, 1280)
 HEIGHT = 800
 MAX_TABS = 40  # more focusable elements than any of these pages has
-TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 @dataclass(frozen=True)
@@ -99,19 +95,14 @@ def _log_in(page: Any, base: str, user: User) -> None:
 def _open(screen: Screen, request: pytest.FixtureRequest, page: Any, base: str) -> None:
     """The data the page needs, the person logged in, and the page loaded."""
     if screen.path == "invitation":
-        fixtures = ("api", "smtp", "settings")
-        api, smtp, settings = (request.getfixturevalue(name) for name in fixtures)
-        link = invite(api, smtp, settings, request.getfixturevalue("live_server"))
+        fixtures = ("api", "broker", "smtp", "settings", "live_server")
+        link = invite(*(request.getfixturevalue(name) for name in fixtures))
         response = page.goto(link)
     else:
         if screen.who == "portal":
-            portal_user(request.getfixturevalue("api"))
-            _log_in(page, base, User.objects.get(email=EMAIL))
+            _log_in(page, base, portal_user(request.getfixturevalue("broker")))
         elif screen.who == "staff":
-            staff = make_staff(request.getfixturevalue("broker"), STAFF_EMAIL)
-            secret = MfaAdapter().encrypt(TOTP_SECRET)
-            Authenticator.objects.create(user=staff, type=Authenticator.Type.TOTP, data={"secret": secret})
-            _log_in(page, base, staff)
+            _log_in(page, base, make_staff(request.getfixturevalue("broker"), STAFF_EMAIL, totp=True))
         response = page.goto(base + screen.path)
     assert response is not None and response.status == 200, (response and response.status, page.url)
     assert not page.url.endswith("/accounts/login/") or screen.who is None, page.url

@@ -9,7 +9,8 @@ import pytest
 from babel.messages.pofile import read_po
 from django.test import Client
 
-from tests.accounts.conftest import log_in, make_user
+from tests.factories import make_user
+from tests.pages import log_in
 
 LOCALE = Path(__file__).resolve().parents[2] / "locale"
 INFORMAL = re.compile(

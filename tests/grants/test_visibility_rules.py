@@ -565,11 +565,11 @@ FLAGS = (
 TARIFF_ACCOUNTS = {"tariff_accounts": {"TA-1": {"name": "con:center", "url": "https://tarif.example.org/"}}}
 
 
-def permissions_of(broker: Broker, tariff_account: str | None = "TA-1", **flags: bool) -> dict[str, bool]:
+def permissions_of(broker: Broker, tariff_account: str | None = "TA-1", **flags: Any) -> dict[str, object]:
     grant = make_grant(
         broker, ref.Grant(customers=frozenset({"K-1"}), tariff_account=tariff_account, **flags)
     )
-    return dict(visibility.permissions(grant))
+    return dict(visibility.permissions(grant).items())
 
 
 @pytest.fixture
@@ -589,7 +589,7 @@ def with_customer(broker: Broker) -> Broker:
     ],
 )
 def test_every_permission_needs_the_primary_contact(
-    with_customer: Broker, flags: dict[str, bool], permission: str
+    with_customer: Broker, flags: dict[str, Any], permission: str
 ) -> None:
     assert permissions_of(with_customer, primary_contact=True, **flags)[permission] is True
     assert permissions_of(with_customer, primary_contact=False, **flags)[permission] is False
@@ -602,7 +602,7 @@ def test_nothing_is_permitted_with_the_primary_contact_alone(with_customer: Brok
 def test_nothing_is_permitted_without_the_primary_contact_whatever_else_is_ticked(
     with_customer: Broker,
 ) -> None:
-    everything = {flag: True for flag in FLAGS if flag != "primary_contact"}
+    everything: dict[str, Any] = {flag: True for flag in FLAGS if flag != "primary_contact"}
     assert permissions_of(with_customer, primary_contact=False, **everything) == dict.fromkeys(
         ref.PERMISSIONS, False
     )
@@ -633,11 +633,11 @@ def test_create_grant_refuses_an_unknown_tariff_account(with_customer: Broker) -
 
 def test_every_combination_of_action_flags_gives_the_permissions_of_the_rules(with_customer: Broker) -> None:
     for bits in range(2 ** (len(FLAGS) + 1)):
-        flags = {flag: bool(bits >> i & 1) for i, flag in enumerate(FLAGS)}
+        flags: dict[str, Any] = {flag: bool(bits >> i & 1) for i, flag in enumerate(FLAGS)}
         account = "TA-1" if bits >> len(FLAGS) & 1 else None
         spec = ref.Grant(customers=frozenset({"K-1"}), tariff_account=account, **flags)
         grant = make_grant(with_customer, spec, name=f"G{bits}")
-        assert dict(visibility.permissions(grant)) == ref.permissions(spec), (flags, account)
+        assert dict(visibility.permissions(grant).items()) == ref.permissions(spec), (flags, account)
 
 
 def test_the_union_of_permissions_allows_what_one_of_the_grants_allows(with_customer: Broker) -> None:

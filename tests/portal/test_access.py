@@ -12,18 +12,9 @@ from django.test import Client
 from einblick.grants.models import Grant, GrantMember, MemberState
 from einblick.office.members import share, unshare
 from einblick.portfolio.models import Claim, Contract, Customer
-from tests.portal.conftest import (
-    account,
-    claim,
-    client_of,
-    contract,
-    join,
-    load,
-    make_grant,
-    member_client,
-    person,
-    text,
-)
+from tests.factories import account, client_of, join, load, make_grant, member_client
+from tests.pages import text
+from tests.samples import claim, contract, person
 
 KLARA = "klara.muster@example.org"
 
@@ -52,9 +43,9 @@ class World:
 
 
 @pytest.fixture
-def world(api, other_api) -> World:
+def world(broker, other_broker) -> World:
     load(
-        api,
+        broker,
         customers={"K-1": person("Muster", "Klara"), "K-2": person("Nachbar", "Otto")},
         contracts={
             "V-1": contract("K-1", "HR-1", "HRV"),
@@ -70,20 +61,20 @@ def world(api, other_api) -> World:
     )
     # The other broker uses the same external ids.
     load(
-        other_api,
+        other_broker,
         customers={"K-1": person("Fremd", "Frieda")},
         contracts={"V-1": contract("K-1", "OT-1", "HRV")},
         claims={"S-1": claim("K-1", "V-1", "OT-S-1")},
     )
     lines = {"lines": ["HRV", "KFZ"]}
-    a = make_grant(api, "Familie Muster", ["K-1"], lines)
-    b = make_grant(api, "Nachbar", ["K-2"], lines)
-    x = make_grant(other_api, "Fremde Familie", ["K-1"], lines)
+    a = make_grant(broker, "Familie Muster", ["K-1"], lines)
+    b = make_grant(broker, "Nachbar", ["K-2"], lines)
+    x = make_grant(other_broker, "Fremde Familie", ["K-1"], lines)
     ids: dict[str, int] = {}
-    for prefix, broker in (("", a.broker), ("other ", x.broker)):
-        ids[f"{prefix}contract V-1"] = Contract.objects.get(broker=broker, external_id="V-1").pk
-        ids[f"{prefix}claim S-1"] = Claim.objects.get(broker=broker, external_id="S-1").pk
-        ids[f"{prefix}customer K-1"] = Customer.objects.get(broker=broker, external_id="K-1").pk
+    for prefix, owner in (("", broker), ("other ", other_broker)):
+        ids[f"{prefix}contract V-1"] = Contract.objects.get(broker=owner, external_id="V-1").pk
+        ids[f"{prefix}claim S-1"] = Claim.objects.get(broker=owner, external_id="S-1").pk
+        ids[f"{prefix}customer K-1"] = Customer.objects.get(broker=owner, external_id="K-1").pk
     for key in ("V-2", "V-3", "V-4"):
         ids[f"contract {key}"] = Contract.objects.get(broker=a.broker, external_id=key).pk
     for key in ("S-2", "S-4"):
@@ -230,8 +221,8 @@ def test_an_object_of_the_users_other_grant_is_404_in_this_context(world):
     assert client.get(world.url("contract V-1", world.b)).status_code == 404
 
 
-def test_a_claim_is_404_when_the_grant_does_not_share_claims(world, api):
-    quiet = make_grant(api, "Ohne Schäden", ["K-1"], {"claims": False, "lines": ["HRV", "KFZ"]})
+def test_a_claim_is_404_when_the_grant_does_not_share_claims(world, broker):
+    quiet = make_grant(broker, "Ohne Schäden", ["K-1"], {"claims": False, "lines": ["HRV", "KFZ"]})
     client = member_client(quiet, "ohne@example.org")
     assert client.get(world.url("contract V-1", quiet)).status_code == 200
     assert client.get(world.url("claim S-1", quiet)).status_code == 404
@@ -268,8 +259,8 @@ def make_grant_invited(world: World) -> Grant:
     return grant
 
 
-def test_no_grant_shows_a_friendly_empty_chooser(world):
-    page = text(client_of(account("niemand@example.org")).get("/portal/"))
+def test_no_grant_shows_a_friendly_empty_chooser(world, outsider):
+    page = text(outsider.client.get("/portal/"))
     assert "Sie haben derzeit keinen Zugang zu einem Portal." in page
 
 

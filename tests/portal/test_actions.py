@@ -11,16 +11,9 @@ import pytest
 
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Contract, Customer
-from tests.portal.conftest import (
-    contract,
-    load,
-    make_grant,
-    member_client,
-    person,
-    portal_part,
-    staff_client,
-    text,
-)
+from tests.factories import load, make_grant, member_client
+from tests.pages import portal_part, text
+from tests.samples import contract, person
 
 TARIFF = {"name": "Vergleichsrechner", "url": "https://rechner.example/?a={account}&s={line}"}
 EVERYTHING = {
@@ -42,9 +35,9 @@ ENTRIES = {
 
 
 @pytest.fixture
-def portfolio(api) -> None:
+def portfolio(broker) -> None:
     load(
-        api,
+        broker,
         tariff_accounts={"T-1": TARIFF},
         customers={"K-1": person("Muster", "Klara"), "K-2": person("Nachbar", "Nora")},
         contracts={
@@ -55,8 +48,10 @@ def portfolio(api) -> None:
     )
 
 
-def grant_with(api, **actions) -> Grant:
-    return make_grant(api, "Familie Muster", ["K-1"], {"statuses": ["POLICE"], "lines": ["HRV"]}, **actions)
+def grant_with(broker, **actions) -> Grant:
+    return make_grant(
+        broker, "Familie Muster", ["K-1"], {"statuses": ["POLICE"], "lines": ["HRV"]}, **actions
+    )
 
 
 def entry_links(html: str, grant: Grant) -> set[str]:
@@ -68,8 +63,8 @@ def entry_links(html: str, grant: Grant) -> set[str]:
     return links - {"messages/"}
 
 
-def test_every_entry_point_is_shown_and_opens_with_every_permission(api, portfolio):
-    grant = grant_with(api, **EVERYTHING)
+def test_every_entry_point_is_shown_and_opens_with_every_permission(broker, portfolio):
+    grant = grant_with(broker, **EVERYTHING)
     client = member_client(grant, "klara@example.org")
     html = text(client.get(f"/portal/{grant.pk}/"))
     assert entry_links(html, grant) == {path for path, _ in ENTRIES.values()}
@@ -80,8 +75,8 @@ def test_every_entry_point_is_shown_and_opens_with_every_permission(api, portfol
 
 
 @pytest.mark.parametrize("permission", sorted(ENTRIES))
-def test_without_the_permission_no_entry_point_and_403(api, portfolio, permission):
-    grant = grant_with(api, **{**EVERYTHING, permission: False})
+def test_without_the_permission_no_entry_point_and_403(broker, portfolio, permission):
+    grant = grant_with(broker, **{**EVERYTHING, permission: False})
     client = member_client(grant, "klara@example.org")
     html = text(client.get(f"/portal/{grant.pk}/"))
     path, _ = ENTRIES[permission]
@@ -90,8 +85,8 @@ def test_without_the_permission_no_entry_point_and_403(api, portfolio, permissio
     assert client.get(f"/portal/{grant.pk}/{path}").status_code == 403
 
 
-def test_without_primary_contact_nothing_can_be_started(api, portfolio):
-    grant = grant_with(api, **{**EVERYTHING, "primary_contact": False})
+def test_without_primary_contact_nothing_can_be_started(broker, portfolio):
+    grant = grant_with(broker, **{**EVERYTHING, "primary_contact": False})
     client = member_client(grant, "klara@example.org")
     html = text(client.get(f"/portal/{grant.pk}/"))
     assert entry_links(html, grant) == set()
@@ -105,16 +100,16 @@ def test_without_primary_contact_nothing_can_be_started(api, portfolio):
         assert client.get(f"/portal/{grant.pk}/{path}").status_code == 403, path
 
 
-def test_offers_need_a_tariff_account(api, portfolio):
-    grant = grant_with(api, **{**EVERYTHING, "tariff_account": None})
+def test_offers_need_a_tariff_account(broker, portfolio):
+    grant = grant_with(broker, **{**EVERYTHING, "tariff_account": None})
     client = member_client(grant, "klara@example.org")
     assert "offers/new/" not in entry_links(text(client.get(f"/portal/{grant.pk}/")), grant)
     assert client.get(f"/portal/{grant.pk}/offers/new/").status_code == 403
 
 
-def test_a_claim_on_a_contract_only_on_a_contract_the_grant_shows(api, portfolio, other_api):
-    load(other_api, customers={"K-1": person("Fremd")}, contracts={"V-1": contract("K-1", "X-1", "HRV")})
-    grant = grant_with(api, **EVERYTHING)
+def test_a_claim_on_a_contract_only_on_a_contract_the_grant_shows(broker, portfolio, other_broker):
+    load(other_broker, customers={"K-1": person("Fremd")}, contracts={"V-1": contract("K-1", "X-1", "HRV")})
+    grant = grant_with(broker, **EVERYTHING)
     client = member_client(grant, "klara@example.org")
     shown = Contract.objects.get(broker=grant.broker, external_id="V-1")
     page = text(client.get(f"/portal/{grant.pk}/contracts/{shown.pk}/"))
@@ -128,23 +123,23 @@ def test_a_claim_on_a_contract_only_on_a_contract_the_grant_shows(api, portfolio
         assert client.get(f"/portal/{grant.pk}/contracts/{pk}/claim/").status_code == 404
 
 
-def test_no_claim_button_on_a_contract_without_claim_report(api, portfolio):
-    grant = grant_with(api, **{**EVERYTHING, "claim_report": False, "claim_report_on_customer": False})
+def test_no_claim_button_on_a_contract_without_claim_report(broker, portfolio):
+    grant = grant_with(broker, **{**EVERYTHING, "claim_report": False, "claim_report_on_customer": False})
     client = member_client(grant, "klara@example.org")
     shown = Contract.objects.get(broker=grant.broker, external_id="V-1")
     assert "/claim/" not in text(client.get(f"/portal/{grant.pk}/contracts/{shown.pk}/"))
     assert client.get(f"/portal/{grant.pk}/contracts/{shown.pk}/claim/").status_code == 403
 
 
-def test_a_claim_on_a_customer_needs_claim_report_on_customer(api, portfolio):
-    grant = grant_with(api, **{**EVERYTHING, "claim_report_on_customer": False})
+def test_a_claim_on_a_customer_needs_claim_report_on_customer(broker, portfolio):
+    grant = grant_with(broker, **{**EVERYTHING, "claim_report_on_customer": False})
     client = member_client(grant, "klara@example.org")
     customer = Customer.objects.get(broker=grant.broker, external_id="K-1")
     page = text(client.get(f"/portal/{grant.pk}/customers/{customer.pk}/"))
     assert f"customers/{customer.pk}/claim/" not in page
     assert client.get(f"/portal/{grant.pk}/customers/{customer.pk}/claim/").status_code == 403
 
-    allowed = grant_with(api, **EVERYTHING)
+    allowed = grant_with(broker, **EVERYTHING)
     client = member_client(allowed, "klara@example.org")
     page = text(client.get(f"/portal/{allowed.pk}/customers/{customer.pk}/"))
     assert f'href="/portal/{allowed.pk}/customers/{customer.pk}/claim/"' in page
@@ -153,10 +148,10 @@ def test_a_claim_on_a_customer_needs_claim_report_on_customer(api, portfolio):
     assert client.get(f"/portal/{allowed.pk}/customers/{outsider.pk}/claim/").status_code == 404
 
 
-def test_the_preview_shows_every_entry_and_refuses_every_unsafe_request(api, portfolio, broker):
-    grant = grant_with(api, **EVERYTHING)
+def test_the_preview_shows_every_entry_and_refuses_every_unsafe_request(portfolio, broker, broker_admin):
+    grant = grant_with(broker, **EVERYTHING)
     member = member_client(grant, "klara@example.org")
-    staff = staff_client(broker, "chefin@muster-makler.example")
+    staff = broker_admin.client
     assert staff.get(f"/staff/grants/{grant.pk}/preview/").status_code == 302
     contract_pk = Contract.objects.get(external_id="V-1").pk
     paths = [p for p, _ in ENTRIES.values()] + [f"contracts/{contract_pk}/claim/"]
@@ -168,20 +163,20 @@ def test_the_preview_shows_every_entry_and_refuses_every_unsafe_request(api, por
             assert getattr(staff, method)(url).status_code == 403, (method, url)
 
 
-def test_anonymous_visitors_are_sent_to_the_login(api, portfolio):
+def test_anonymous_visitors_are_sent_to_the_login(broker, portfolio):
     from django.test import Client
 
-    grant = grant_with(api, **EVERYTHING)
+    grant = grant_with(broker, **EVERYTHING)
     for path, _ in ENTRIES.values():
         response = Client().get(f"/portal/{grant.pk}/{path}")
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
 
 
-def test_another_grant_of_the_user_does_not_lend_its_permissions(api, portfolio):
+def test_another_grant_of_the_user_does_not_lend_its_permissions(portfolio, broker):
     """Permissions are the grant's the page shows, not the union over the user's grants (§6, §7)."""
-    allowed = grant_with(api, **EVERYTHING)
-    plain = make_grant(api, "Nur lesen", ["K-1"], {"statuses": ["POLICE"]}, primary_contact=True)
+    allowed = grant_with(broker, **EVERYTHING)
+    plain = make_grant(broker, "Nur lesen", ["K-1"], {"statuses": ["POLICE"]}, primary_contact=True)
     client = member_client(allowed, "klara@example.org")
     member_client(plain, "klara@example.org")
     assert client.get(f"/portal/{allowed.pk}/messages/new/").status_code == 200

@@ -13,16 +13,9 @@ import pytest
 
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Contract, Customer
-from tests.portal.conftest import (
-    ALL_STATUSES,
-    contract,
-    csv_text,
-    load,
-    make_grant,
-    member_client,
-    person,
-    text,
-)
+from tests.factories import load, make_grant, member_client
+from tests.pages import csv_text, found, text
+from tests.samples import ALL_STATUSES, contract, person
 
 NAMES = [
     "Adler",
@@ -64,19 +57,19 @@ def _contract(i: int) -> dict:
 
 
 @pytest.fixture
-def grant(api, other_api) -> Grant:
+def grant(broker, other_broker) -> Grant:
     customers = {f"K-{n:02d}": person(name, "Anna") for n, name in enumerate(NAMES)}
     customers["K-99"] = person("Zorro", "Zoe")  # not in the grant
     contracts = {f"C-{i:03d}": _contract(i) for i in range(1, COUNT + 1)}
     contracts["C-999"] = contract("K-99", "GEHEIM-1", "HRV", insurer="Geheim Versicherung")
-    load(api, customers=customers, contracts=contracts)
+    load(broker, customers=customers, contracts=contracts)
     load(
-        other_api,
+        other_broker,
         customers={"K-00": person("Adler", "Anna")},
         contracts={"C-001": contract("K-00", "FREMD-1", "HRV", insurer="Alpha Versicherung")},
     )
     return make_grant(
-        api,
+        broker,
         "Musterfirma Gruppe",
         [f"K-{n:02d}" for n in range(len(NAMES))],
         {"statuses": ALL_STATUSES},
@@ -243,7 +236,7 @@ def test_paging_50_per_page_keeps_filter_and_sort(client, grant):
         assert ('rel="prev"' in html) == (page > 1)
         assert ('rel="next"' in html) == (page < 3)
         if page < 3:
-            next_link = re.search(r'<a href="\?([^"]+)" rel="next"', html).group(1)
+            next_link = found(r'<a href="\?([^"]+)" rel="next"', html, 1)
             assert "sort=-premium" in next_link.replace("%2D", "-") and f"page={page + 1}" in next_link
         seen += numbers(html, grant)
     assert seen == [c.number for c in rows]
@@ -265,12 +258,12 @@ def test_a_page_past_the_end_is_empty_not_an_error(client, grant):
 
 
 def test_the_table_shows_german_dates_and_money(client, grant):
-    c = next(c for c in visible(grant) if c.premium >= 1000)
+    c = next(c for c in visible(grant) if c.premium is not None and c.premium >= 1000)
     html = text(client.get(f"/portal/{grant.pk}/?q={c.number}"))
     row = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     euros, cents = f"{c.premium:.2f}".split(".")
     assert f"{euros[:-3]}.{euros[-3:]},{cents} €" in row
-    assert c.start_date.strftime("%d.%m.%Y") in row
+    assert c.start_date is not None and c.start_date.strftime("%d.%m.%Y") in row
     assert "Anna " + c.customer.last_name in row
 
 
@@ -321,9 +314,7 @@ def test_the_csv_export_is_exactly_what_the_page_counts(client, grant):
 
 def test_the_export_link_carries_the_filter(client, grant):
     html = text(client.get(f"/portal/{grant.pk}/?line=KFZ&q=Risiko&sort=-start"))
-    link = (
-        re.search(rf'href="(/portal/{grant.pk}/contracts\.csv\?[^"]*)"', html).group(1).replace("&amp;", "&")
-    )
+    link = found(rf'href="(/portal/{grant.pk}/contracts\.csv\?[^"]*)"', html, 1).replace("&amp;", "&")
     rows = parse(csv_text(client.get(link)))
     expected = sorted(
         (c for c in visible(grant) if c.line.code == "KFZ"), key=lambda c: (c.start_date, c.pk), reverse=True
@@ -331,9 +322,9 @@ def test_the_export_link_carries_the_filter(client, grant):
     assert [r[1] for r in rows[1:]] == [c.number for c in expected]
 
 
-def test_the_csv_uses_german_formats_and_words(client, grant, api):
+def test_the_csv_uses_german_formats_and_words(client, grant, broker):
     load(
-        api,
+        broker,
         contracts={
             "C-500": contract(
                 "K-00",
@@ -364,9 +355,9 @@ def test_the_csv_uses_german_formats_and_words(client, grant, api):
     ]
 
 
-def test_the_csv_of_empty_fields_is_empty(client, grant, api):
+def test_the_csv_of_empty_fields_is_empty(client, grant, broker):
     load(
-        api,
+        broker,
         contracts={
             "C-501": contract(
                 "K-00", "LEER-1", "HRV", start_date=None, end_date=None, premium=None, payment_interval=None
@@ -489,11 +480,11 @@ def test_the_xlsx_export_holds_the_same_rows_with_real_dates_and_numbers(client,
     assert Decimal(str(first[9])) == expected[0].premium
 
 
-def test_text_that_looks_like_a_formula_stays_text_in_the_xlsx(client, grant, api):
+def test_text_that_looks_like_a_formula_stays_text_in_the_xlsx(client, grant, broker):
     from openpyxl import load_workbook
 
     evil = '=HYPERLINK("https://evil.example/","Klick")'
-    load(api, contracts={"C-600": contract("K-00", "FORMEL-1", "HRV", risk=evil)})
+    load(broker, contracts={"C-600": contract("K-00", "FORMEL-1", "HRV", risk=evil)})
     response = client.get(f"/portal/{grant.pk}/contracts.xlsx?q=FORMEL")
     sheet = load_workbook(io.BytesIO(response.content)).active
     risk = sheet.cell(row=2, column=6)
@@ -501,9 +492,9 @@ def test_text_that_looks_like_a_formula_stays_text_in_the_xlsx(client, grant, ap
     assert risk.data_type == "s"
 
 
-def test_text_that_looks_like_a_formula_is_defused_in_the_csv(client, grant, api):
+def test_text_that_looks_like_a_formula_is_defused_in_the_csv(client, grant, broker):
     evil = '=HYPERLINK("https://evil.example/","Klick")'
-    load(api, contracts={"C-601": contract("K-00", "FORMEL-2", "HRV", risk=evil, product="@SUM(1+1)")})
+    load(broker, contracts={"C-601": contract("K-00", "FORMEL-2", "HRV", risk=evil, product="@SUM(1+1)")})
 
     response = client.get(f"/portal/{grant.pk}/contracts.csv?q=FORMEL-2")
 

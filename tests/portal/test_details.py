@@ -10,7 +10,9 @@ import pytest
 
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Claim, ClaimStatusChange, Contract, Customer
-from tests.portal.conftest import claim, contract, load, make_grant, member_client, person, text
+from tests.factories import load, make_grant, member_client
+from tests.pages import text
+from tests.samples import claim, contract, person
 
 LOCATIONS = [
     {"label": "Wohnung", "street": "Musterweg 1", "zip": "80331", "city": "München", "country": "DE"},
@@ -19,9 +21,9 @@ LOCATIONS = [
 
 
 @pytest.fixture
-def portfolio(api) -> None:
+def portfolio(broker) -> None:
     load(
-        api,
+        broker,
         customers={
             "K-1": person("Muster", "Klara", salutation="Frau"),
             "K-2": {
@@ -84,8 +86,8 @@ def portfolio(api) -> None:
     )
 
 
-def grant_of(api, **share) -> Grant:
-    return make_grant(api, "Familie Muster", ["K-1", "K-2"], share)
+def grant_of(broker, **share) -> Grant:
+    return make_grant(broker, "Familie Muster", ["K-1", "K-2"], share)
 
 
 def pk(model, external_id: str) -> int:
@@ -102,8 +104,8 @@ def pairs(html: str) -> dict[str, str]:
     return {dt: " ".join(re.sub(r"<[^>]+>", " ", dd).split()) for dt, dd in found}
 
 
-def test_the_contract_page_shows_its_fields_in_german(api, portfolio):
-    grant = grant_of(api)
+def test_the_contract_page_shows_its_fields_in_german(broker, portfolio):
+    grant = grant_of(broker)
     html = get(grant, f"contracts/{pk(Contract, 'V-1')}/")
     assert "<h1>Hausrat: Wohnung Musterweg 1</h1>" in html
     fields = pairs(html)
@@ -119,31 +121,31 @@ def test_the_contract_page_shows_its_fields_in_german(api, portfolio):
     assert f'href="/portal/{grant.pk}/customers/{pk(Customer, "K-1")}/"' in html
 
 
-def test_empty_contract_fields_show_a_dash(api, portfolio):
-    fields = pairs(get(grant_of(api), f"contracts/{pk(Contract, 'V-2')}/"))
+def test_empty_contract_fields_show_a_dash(broker, portfolio):
+    fields = pairs(get(grant_of(broker), f"contracts/{pk(Contract, 'V-2')}/"))
     assert fields["Beginn"] == fields["Ablauf"] == fields["Beitrag"] == "–"
 
 
-def test_the_contract_page_shows_the_application_and_document_dates(api, portfolio):
-    html = get(grant_of(api), f"contracts/{pk(Contract, 'V-1')}/")
+def test_the_contract_page_shows_the_application_and_document_dates(broker, portfolio):
+    html = get(grant_of(broker), f"contracts/{pk(Contract, 'V-1')}/")
     assert "01.12.2023" in html  # application date (Antrag)
     assert "10.01.2024" in html  # document date (Dokument / Police)
 
 
-def test_risk_locations_only_when_reference_addresses_are_shared(api, portfolio):
+def test_risk_locations_only_when_reference_addresses_are_shared(broker, portfolio):
     path = f"contracts/{pk(Contract, 'V-1')}/"
-    shared = get(grant_of(api, reference_addresses=True), path)
+    shared = get(grant_of(broker, reference_addresses=True), path)
     section = shared.split('<h2 id="locations-heading">Risikoorte</h2>', 1)[1].split("</section>", 1)[0]
     assert "Wohnung, Musterweg 1, München" in section
     assert "Garage, Hofweg 2, München" in section
     assert section.index("Wohnung") < section.index("Garage")
-    hidden = get(grant_of(api, reference_addresses=False), path)
+    hidden = get(grant_of(broker, reference_addresses=False), path)
     assert "Risikoorte" not in hidden and "Hofweg" not in hidden
 
 
-def test_the_contracts_claims_only_when_claims_are_shared(api, portfolio):
+def test_the_contracts_claims_only_when_claims_are_shared(broker, portfolio):
     path = f"contracts/{pk(Contract, 'V-1')}/"
-    grant = grant_of(api, claims=True)
+    grant = grant_of(broker, claims=True)
     html = get(grant, path)
     section = html.split('<h2 id="claims-heading">Schäden</h2>', 1)[1].split("</section>", 1)[0]
     assert re.findall(rf'href="/portal/{grant.pk}/claims/(\d+)/"', section) == [
@@ -151,12 +153,12 @@ def test_the_contracts_claims_only_when_claims_are_shared(api, portfolio):
         str(pk(Claim, "S-1")),
     ]
     assert "20.07.2024, reguliert" in section and "03.05.2024, offen" in section
-    quiet = get(grant_of(api, claims=False), path)
+    quiet = get(grant_of(broker, claims=False), path)
     assert "SCH-1" not in quiet and "/claims/" not in quiet
 
 
-def test_the_claim_page_shows_its_fields_and_contract(api, portfolio):
-    grant = grant_of(api)
+def test_the_claim_page_shows_its_fields_and_contract(broker, portfolio):
+    grant = grant_of(broker)
     html = get(grant, f"claims/{pk(Claim, 'S-1')}/")
     assert "<h1>Schaden SCH-1</h1>" in html
     fields = pairs(html)
@@ -169,7 +171,7 @@ def test_the_claim_page_shows_its_fields_and_contract(api, portfolio):
     assert "Fahrrad<br>gestohlen" in get(grant, f"claims/{pk(Claim, 'S-2')}/")
 
 
-def test_the_claim_timeline_is_in_time_order(api, portfolio):
+def test_the_claim_timeline_is_in_time_order(portfolio):
     claim_pk = pk(Claim, "S-1")
     broker = Claim.objects.get(pk=claim_pk).broker
     ClaimStatusChange.objects.filter(claim_id=claim_pk).delete()
@@ -180,7 +182,7 @@ def test_the_claim_timeline_is_in_time_order(api, portfolio):
         ("open", datetime(2024, 5, 10, 8, 0, tzinfo=UTC)),
     ]:
         ClaimStatusChange.objects.create(broker=broker, claim_id=claim_pk, status=status, changed_at=moment)
-    html = get(grant_of(api), f"claims/{claim_pk}/")
+    html = get(grant_of(broker), f"claims/{claim_pk}/")
     timeline = html.split('<h2 id="timeline-heading">Verlauf</h2>', 1)[1].split("</ol>", 1)[0]
     steps = [
         " ".join(re.sub(r"<[^>]+>", " ", li).split()) for li in re.findall(r"<li>(.*?)</li>", timeline, re.S)
@@ -188,9 +190,9 @@ def test_the_claim_timeline_is_in_time_order(api, portfolio):
     assert steps == ["04.05.2024 gemeldet", "10.05.2024 offen", "30.06.2024 reguliert"]
 
 
-def test_the_import_writes_the_timeline_as_the_status_changes(api, portfolio):
+def test_the_import_writes_the_timeline_as_the_status_changes(portfolio, broker):
     load(
-        api,
+        broker,
         claims={
             "S-1": claim(
                 "K-1",
@@ -203,14 +205,14 @@ def test_the_import_writes_the_timeline_as_the_status_changes(api, portfolio):
             )
         },
     )
-    html = get(grant_of(api), f"claims/{pk(Claim, 'S-1')}/")
+    html = get(grant_of(broker), f"claims/{pk(Claim, 'S-1')}/")
     timeline = html.split('<h2 id="timeline-heading">Verlauf</h2>', 1)[1].split("</ol>", 1)[0]
     statuses = re.findall(r"</time> (\S+)</li>", timeline)
     assert statuses == ["offen", "reguliert"]
 
 
-def test_the_customer_page_shows_address_and_contacts(api, portfolio):
-    grant = grant_of(api)
+def test_the_customer_page_shows_address_and_contacts(broker, portfolio):
+    grant = grant_of(broker)
     html = get(grant, f"customers/{pk(Customer, 'K-1')}/")
     assert "<h1>Klara Muster</h1>" in html
     fields = pairs(html)
@@ -225,8 +227,8 @@ def test_the_customer_page_shows_address_and_contacts(api, portfolio):
     assert "Versteckt" not in html
 
 
-def test_a_company_customer_page(api, portfolio):
-    grant = grant_of(api)
+def test_a_company_customer_page(broker, portfolio):
+    grant = grant_of(broker)
     html = get(grant, f"customers/{pk(Customer, 'K-2')}/")
     assert "<h1>Musterfirma GmbH</h1>" in html
     fields = pairs(html)
@@ -236,16 +238,16 @@ def test_a_company_customer_page(api, portfolio):
     assert "Halle Nürnberg" in html
 
 
-def test_a_customer_page_without_shared_contracts_says_so(api, portfolio):
-    grant = make_grant(api, "Nur Kunde", ["K-1"], {"auto_contracts": False})
+def test_a_customer_page_without_shared_contracts_says_so(broker, portfolio):
+    grant = make_grant(broker, "Nur Kunde", ["K-1"], {"auto_contracts": False})
     html = get(grant, f"customers/{pk(Customer, 'K-1')}/")
     assert "<h1>Klara Muster</h1>" in html
     assert "/contracts/" not in html
     assert "Musterweg 1" in html  # the grant's customers are always visible (visibility.md §2)
 
 
-def test_a_hand_picked_contract_opens_whatever_the_filters_say(api, portfolio):
-    grant = make_grant(api, "Handverlesen", ["K-1"], {"auto_contracts": False, "contracts": ["V-3"]})
+def test_a_hand_picked_contract_opens_whatever_the_filters_say(broker, portfolio):
+    grant = make_grant(broker, "Handverlesen", ["K-1"], {"auto_contracts": False, "contracts": ["V-3"]})
     html = get(grant, f"contracts/{pk(Contract, 'V-3')}/")
     assert "Versteckt" in html and "Storniert" in html
     client = member_client(grant, "klara.muster@example.org")

@@ -11,27 +11,15 @@ from einblick.audit.models import AuditEntry
 from einblick.brokers.models import StaffMember
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Claim, Contract, Customer
-from tests.portal.conftest import (
-    account,
-    claim,
-    contract,
-    join,
-    load,
-    make_grant,
-    member_client,
-    person,
-    portal_part,
-    staff_client,
-    text,
-)
-
-ADMIN = "chefin@muster-makler.example"
+from tests.factories import account, client_of, join, load, make_grant, member_client, staff_client
+from tests.pages import portal_part, streamed, text
+from tests.samples import claim, contract, person
 
 
 @pytest.fixture
-def grants(api, other_api) -> tuple[Grant, Grant]:
+def grants(broker, other_broker) -> tuple[Grant, Grant]:
     load(
-        api,
+        broker,
         staff={
             "U-1": {
                 "name": "Max Betreuer",
@@ -52,16 +40,16 @@ def grants(api, other_api) -> tuple[Grant, Grant]:
         },
         claims={"S-1": claim("K-1", "V-1", "SCH-1", status="open")},
     )
-    load(other_api, customers={"K-1": person("Fremd")})
+    load(other_broker, customers={"K-1": person("Fremd")})
     a = make_grant(
-        api,
+        broker,
         "Familie Muster",
         ["K-1"],
         {"statuses": ["POLICE", "FREMD"], "lines": ["HRV", "KFZ"], "reference_addresses": True},
         clerk="U-1",
         show_clerk=True,
     )
-    b = make_grant(api, "Musterfirma", ["K-2"], view="business")
+    b = make_grant(broker, "Musterfirma", ["K-2"], view="business")
     return a, b
 
 
@@ -79,9 +67,9 @@ def urls(grant: Grant) -> list[str]:
     ]
 
 
-def test_the_preview_opens_the_dashboard_with_a_banner(grants, broker):
+def test_the_preview_opens_the_dashboard_with_a_banner(grants, broker_admin):
     a, _ = grants
-    client = staff_client(broker, ADMIN)
+    client = broker_admin.client
     response = client.get(f"/staff/grants/{a.pk}/preview/")
     assert response.status_code == 302
     assert response["Location"] == f"/portal/{a.pk}/"
@@ -91,10 +79,10 @@ def test_the_preview_opens_the_dashboard_with_a_banner(grants, broker):
     assert "Familie Muster" in banner
 
 
-def test_the_preview_shows_exactly_what_a_member_sees(grants, broker):
+def test_the_preview_shows_exactly_what_a_member_sees(grants, broker_admin):
     a, b = grants
     member = member_client(a, "klara.muster@example.org")
-    staff = staff_client(broker, ADMIN)
+    staff = broker_admin.client
     staff.get(f"/staff/grants/{a.pk}/preview/")
     for url in urls(a):
         if url.endswith((".csv", ".xlsx", "/customers/", "/claims/")):
@@ -108,16 +96,16 @@ def test_the_preview_shows_exactly_what_a_member_sees(grants, broker):
     export = f"/portal/{a.pk}/contracts.csv"
     member_b = member_client(b, "chefin@musterfirma.example")
     staff.get(f"/staff/grants/{b.pk}/preview/")
-    assert b"".join(staff.get(export.replace(a.pk, b.pk)).streaming_content) == b"".join(
-        member_b.get(export.replace(a.pk, b.pk)).streaming_content
+    assert streamed(staff.get(export.replace(a.pk, b.pk))) == streamed(
+        member_b.get(export.replace(a.pk, b.pk))
     )
     for url in (f"/portal/{b.pk}/", f"/portal/{b.pk}/customers/"):
         assert portal_part(text(staff.get(url))) == portal_part(text(member_b.get(url)))
 
 
-def test_the_preview_hides_what_the_grant_hides(grants, broker):
+def test_the_preview_hides_what_the_grant_hides(grants, broker, broker_admin):
     a, _ = grants
-    staff = staff_client(broker, ADMIN)
+    staff = broker_admin.client
     staff.get(f"/staff/grants/{a.pk}/preview/")
     html = text(staff.get(f"/portal/{a.pk}/"))
     assert "Wohnung Musterweg 1" in html and "VW Golf" in html and "Nicht geteilt" not in html
@@ -130,32 +118,32 @@ def test_the_preview_hides_what_the_grant_hides(grants, broker):
     assert staff.get(f"/portal/{a.pk}/customers/{other}/").status_code == 404
 
 
-def test_the_preview_shows_no_switcher_to_the_staffs_own_grants(grants, broker):
+def test_the_preview_shows_no_switcher_to_the_staffs_own_grants(grants, broker_admin):
     a, b = grants
-    staff = staff_client(broker, ADMIN)
-    join(b, ADMIN)  # the admin is also a member of another grant
+    staff = broker_admin.client
+    join(b, broker_admin.email)  # the admin is also a member of another grant
     staff.get(f"/staff/grants/{a.pk}/preview/")
     html = text(staff.get(f"/portal/{a.pk}/"))
     assert "Zugang wechseln" not in html and b.name not in portal_part(html)
 
 
-def test_each_preview_is_audit_logged(grants, broker):
+def test_each_preview_is_audit_logged(grants, broker, broker_admin):
     a, _ = grants
-    staff = staff_client(broker, ADMIN)
+    staff = broker_admin.client
     staff.get(f"/staff/grants/{a.pk}/preview/")
     staff.get(f"/staff/grants/{a.pk}/preview/")
     entries = AuditEntry.objects.filter(action="grant.previewed")
     assert entries.count() == 2
     entry = entries.first()
-    assert entry.broker_id == broker.pk
+    assert entry is not None and entry.broker_id == broker.pk
     assert entry.object_type == "grant" and entry.object_id == a.pk
-    assert entry.actor_user.email == ADMIN and entry.actor_label == ADMIN
+    assert entry.actor_user == broker_admin.user and entry.actor_label == broker_admin.email
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-def test_every_unsafe_request_in_preview_is_refused(grants, broker, method):
+def test_every_unsafe_request_in_preview_is_refused(grants, method, broker_admin):
     a, b = grants
-    staff = staff_client(broker, ADMIN)
+    staff = broker_admin.client
     staff.get(f"/staff/grants/{a.pk}/preview/")
     staff.get(f"/staff/grants/{b.pk}/preview/")
     for url in [*urls(a), f"/portal/{b.pk}/", f"/portal/{b.pk}/contracts.csv", f"/portal/{b.pk}/customers/"]:
@@ -164,9 +152,9 @@ def test_every_unsafe_request_in_preview_is_refused(grants, broker, method):
     assert staff.get(f"/portal/{a.pk}/").status_code == 200  # reading goes on
 
 
-def test_safe_methods_other_than_get_are_allowed_in_preview(grants, broker):
+def test_safe_methods_other_than_get_are_allowed_in_preview(grants, broker_admin):
     a, _ = grants
-    staff = staff_client(broker, ADMIN)
+    staff = broker_admin.client
     staff.get(f"/staff/grants/{a.pk}/preview/")
     assert staff.head(f"/portal/{a.pk}/").status_code == 200
 
@@ -185,9 +173,9 @@ def test_staff_with_role_user_gets_404(grants, broker):
     assert not AuditEntry.objects.filter(action="grant.previewed").exists()
 
 
-def test_staff_admin_of_another_broker_gets_404(grants, other_broker):
+def test_staff_admin_of_another_broker_gets_404(grants, other_broker_admin):
     a, _ = grants
-    staff = staff_client(other_broker, "chef@andere.example")
+    staff = other_broker_admin.client
     assert staff.get(f"/staff/grants/{a.pk}/preview/").status_code == 404
     assert staff.get(f"/portal/{a.pk}/").status_code == 404
     assert not AuditEntry.objects.filter(action="grant.previewed").exists()
@@ -200,16 +188,16 @@ def test_a_portal_user_gets_404(grants):
     assert not AuditEntry.objects.filter(action="grant.previewed").exists()
 
 
-def test_a_staff_admin_without_preview_gets_404_on_the_portal(grants, broker):
+def test_a_staff_admin_without_preview_gets_404_on_the_portal(grants, broker_admin):
     a, _ = grants
-    staff = staff_client(broker, ADMIN)
+    staff = broker_admin.client
     for url in urls(a):
         assert staff.get(url).status_code == 404
 
 
-def test_previewing_one_grant_does_not_open_another(grants, broker, api):
+def test_previewing_one_grant_does_not_open_another(grants, broker_admin):
     a, b = grants
-    staff = staff_client(broker, ADMIN)
+    staff = broker_admin.client
     staff.get(f"/staff/grants/{a.pk}/preview/")
     assert staff.get(f"/portal/{a.pk}/").status_code == 200
     assert staff.get(f"/portal/{b.pk}/").status_code == 404
@@ -219,28 +207,27 @@ def test_previewing_one_grant_does_not_open_another(grants, broker, api):
     assert staff.get(f"/portal/{a.pk}/").status_code == 200  # both stay open in this session
 
 
-def test_the_preview_ends_when_the_admin_loses_the_role(grants, broker):
+def test_the_preview_ends_when_the_admin_loses_the_role(grants, broker_admin):
     a, _ = grants
-    staff = staff_client(broker, ADMIN)
+    staff = broker_admin.client
     staff.get(f"/staff/grants/{a.pk}/preview/")
     assert staff.get(f"/portal/{a.pk}/").status_code == 200
-    StaffMember.objects.filter(email=ADMIN).update(role="user")
+    StaffMember.objects.filter(email=broker_admin.email).update(role="user")
     assert staff.get(f"/portal/{a.pk}/").status_code == 404
 
 
-def test_the_preview_ends_with_the_grant(grants, broker, api):
+def test_the_preview_ends_with_the_grant(grants, api, broker_admin):
     a, _ = grants
-    staff = staff_client(broker, ADMIN)
+    staff = broker_admin.client
     staff.get(f"/staff/grants/{a.pk}/preview/")
     assert api.delete(f"/grants/{a.pk}").status_code == 204
     assert staff.get(f"/portal/{a.pk}/").status_code == 404
 
 
-def test_a_preview_belongs_to_its_session(grants, broker):
+def test_a_preview_belongs_to_its_session(grants, broker_admin):
     a, _ = grants
-    staff_client(broker, ADMIN).get(f"/staff/grants/{a.pk}/preview/")
-    other_session = Client()
-    other_session.force_login(account(ADMIN))
+    broker_admin.client.get(f"/staff/grants/{a.pk}/preview/")
+    other_session = client_of(broker_admin.user)
     assert other_session.get(f"/portal/{a.pk}/").status_code == 404
 
 

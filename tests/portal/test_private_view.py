@@ -4,12 +4,15 @@ the chart, claims in progress, the clerk card and the "not yet covered" hint."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Claim
-from tests.portal.conftest import ALL_STATUSES, claim, contract, load, make_grant, member_client, person, text
+from tests.factories import load, make_grant, member_client
+from tests.pages import found, text
+from tests.samples import ALL_STATUSES, claim, contract, person
 
 STAFF = {"name": "Max Betreuer", "email": "max@makler.example", "phone": "+49 89 555 0", "role": "user"}
 TARIFF = {"name": "Vergleichsrechner", "url": "https://rechner.example/?a={account}"}
@@ -88,9 +91,9 @@ CONTRACTS = {
 
 
 @pytest.fixture
-def portfolio(api) -> None:
+def portfolio(broker) -> None:
     load(
-        api,
+        broker,
         staff={"U-1": STAFF},
         tariff_accounts={"T-1": TARIFF},
         customers={"K-1": person("Muster", "Klara"), "K-2": person("Nachbar", "Otto")},
@@ -99,8 +102,10 @@ def portfolio(api) -> None:
     )
 
 
-def private(api, share: dict | None = None, **actions) -> Grant:
-    return make_grant(api, "Familie Muster", ["K-1"], {"statuses": ALL_STATUSES} | (share or {}), **actions)
+def private(broker, share: dict | None = None, **actions) -> Grant:
+    return make_grant(
+        broker, "Familie Muster", ["K-1"], {"statuses": ALL_STATUSES} | (share or {}), **actions
+    )
 
 
 def page_of(grant: Grant) -> str:
@@ -117,13 +122,13 @@ def card(html: str, title: str) -> str:
 
 
 def figures(html: str) -> tuple[str, str]:
-    month = re.search(r"Pro Monat</span><strong>([^<]+)</strong>", html).group(1)
-    year = re.search(r"Pro Jahr</span><strong>([^<]+)</strong>", html).group(1)
+    month = found(r"Pro Monat</span><strong>([^<]+)</strong>", html, 1)
+    year = found(r"Pro Jahr</span><strong>([^<]+)</strong>", html, 1)
     return month, year
 
 
-def test_cards_are_grouped_by_line_group_in_the_catalogues_order(api, portfolio):
-    html = page_of(private(api))
+def test_cards_are_grouped_by_line_group_in_the_catalogues_order(broker, portfolio):
+    html = page_of(private(broker))
     assert "<h1>Meine aktuellen Absicherungen</h1>" in html
     headings = re.findall(
         r'<section class="group" aria-labelledby="group-\d+">\s*<h2 id="group-\d+">(.*?)</h2>', html, re.S
@@ -139,8 +144,8 @@ def test_cards_are_grouped_by_line_group_in_the_catalogues_order(api, portfolio)
     assert "Glas Nachbar" not in html  # another customer's contract
 
 
-def test_each_card_names_the_risk_insurer_status_in_words_and_premium_per_month(api, portfolio):
-    html = page_of(private(api))
+def test_each_card_names_the_risk_insurer_status_in_words_and_premium_per_month(broker, portfolio):
+    html = page_of(private(broker))
     assert len(cards(html)) == len(CONTRACTS)
     hr = card(html, "Wohnung Musterweg 1")
     assert "Beispiel Versicherung AG" in hr
@@ -159,33 +164,33 @@ def test_each_card_names_the_risk_insurer_status_in_words_and_premium_per_month(
         assert title not in html  # product names are off
 
 
-def test_cards_link_to_their_contract(api, portfolio):
-    grant = private(api)
+def test_cards_link_to_their_contract(broker, portfolio):
+    grant = private(broker)
     html = page_of(grant)
     assert len(re.findall(rf'href="/portal/{grant.pk}/contracts/\d+/"', html)) == len(CONTRACTS)
 
 
-def test_product_names_replace_the_risk_and_nothing_else(api, portfolio):
-    html = page_of(private(api, product_names=True))
+def test_product_names_replace_the_risk_and_nothing_else(broker, portfolio):
+    html = page_of(private(broker, product_names=True))
     hr = card(html, "Hausrat Komfort")
     assert "10,00 € pro Monat" in hr and "Eigenvertrag" in hr and "Beispiel Versicherung AG" in hr
     for risk in ("Wohnung Musterweg 1", "VW Golf M-KM 123", "Altersvorsorge"):
         assert risk not in html
     assert len(cards(html)) == len(CONTRACTS)
-    assert figures(html) == figures(page_of(private(api)))
+    assert figures(html) == figures(page_of(private(broker)))
 
 
-def test_a_card_without_risk_or_product_is_named_by_its_line(api):
+def test_a_card_without_risk_or_product_is_named_by_its_line(broker):
     load(
-        api,
+        broker,
         customers={"K-1": person("Muster", "Klara")},
         contracts={"V-1": contract("K-1", "X-1", "WGV", risk=None, product=None)},
     )
-    assert "<strong>Wohngebäude</strong>" in page_of(private(api, product_names=True))
+    assert "<strong>Wohngebäude</strong>" in page_of(private(broker, product_names=True))
 
 
-def test_totals_count_only_contracts_in_force_in_german_format(api, portfolio):
-    month, year = figures(page_of(private(api)))
+def test_totals_count_only_contracts_in_force_in_german_format(broker, portfolio):
+    month, year = figures(page_of(private(broker)))
     # 10 (HRV yearly) + 30 (KFZ FREMD quarterly) + 10 (PHV FREMDTEIL half-yearly) + 1234.56 (LV monthly);
     # not the cancelled RS, not the offer UNF, not the single payment KV.
     assert month == "1.284,56 €"
@@ -206,9 +211,9 @@ def test_totals_count_only_contracts_in_force_in_german_format(api, portfolio):
         ("INFO", False),
     ],
 )
-def test_only_eigen_fremd_and_fremdteil_count_towards_the_totals(api, status, counted):
+def test_only_eigen_fremd_and_fremdteil_count_towards_the_totals(status, counted, broker):
     load(
-        api,
+        broker,
         customers={"K-1": person("Muster", "Klara")},
         contracts={
             "V-1": contract(
@@ -222,14 +227,14 @@ def test_only_eigen_fremd_and_fremdteil_count_towards_the_totals(api, status, co
             )
         },
     )
-    html = page_of(private(api))
+    html = page_of(private(broker))
     assert "24,00 € pro Monat" in card(html, "Wohnung Musterweg 1")
     assert figures(html) == (("24,00 €", "288,00 €") if counted else ("0,00 €", "0,00 €"))
 
 
-def test_the_chart_is_an_accessible_svg_and_its_caption_lists_the_shares(api):
+def test_the_chart_is_an_accessible_svg_and_its_caption_lists_the_shares(broker):
     load(
-        api,
+        broker,
         customers={"K-1": person("Muster", "Klara")},
         contracts={
             "V-1": contract("K-1", "X-1", "HRV", premium="120.00", payment_interval="yearly"),  # 10 / month
@@ -237,33 +242,33 @@ def test_the_chart_is_an_accessible_svg_and_its_caption_lists_the_shares(api):
             "V-3": contract("K-1", "X-3", "RS", status="STORNO", premium="500.00"),  # not counted: 0 %
         },
     )
-    html = page_of(private(api))
-    svg = re.search(r"<svg[^>]*>.*?</svg>", html, re.S).group(0)
+    html = page_of(private(broker))
+    svg = found(r"<svg[^>]*>.*?</svg>", html, flags=re.S)
     assert 'role="img"' in svg
-    label = re.search(r'aria-labelledby="([^"]+)"', svg).group(1)
+    label = found(r'aria-labelledby="([^"]+)"', svg, 1)
     assert re.search(rf'<title id="{label}">Anteil am Monatsbeitrag nach Bereich</title>', svg)
     assert svg.count("<rect") == 3
-    caption = re.search(r"<figcaption>(.*?)</figcaption>", html, re.S).group(1)
+    caption = found(r"<figcaption>(.*?)</figcaption>", html, 1, re.S)
     assert caption == "Anteil am Monatsbeitrag nach Bereich: Wohnen 25 %, Mobilität 75 %, Recht 0 %"
     assert "https://" not in svg and "<script" not in html.split("</head>", 1)[1]
 
 
-def test_no_contracts_no_chart_and_a_friendly_sentence(api):
-    load(api, customers={"K-1": person("Muster", "Klara")})
-    html = page_of(private(api))
+def test_no_contracts_no_chart_and_a_friendly_sentence(broker):
+    load(broker, customers={"K-1": person("Muster", "Klara")})
+    html = page_of(private(broker))
     assert "<svg" not in html
     assert '<h2 id="group-' not in html
     assert figures(html) == ("0,00 €", "0,00 €")
 
 
-def test_claims_in_progress_are_listed_settled_ones_not(api, portfolio):
+def test_claims_in_progress_are_listed_settled_ones_not(portfolio, broker):
     claims = {
         f"S-{status}": claim("K-1", "V-HR", f"SCH-{status}", status=status, loss_date="2024-05-03")
         for status in ("reported", "open", "settled", "closed", "rejected")
     }
     claims["S-hidden"] = claim("K-1", "V-KFZ", "SCH-hidden", status="open")  # its contract is hidden below
-    load(api, claims=claims)
-    grant = private(api, {"statuses": ["POLICE", "ANTRAG", "EIGEN"]})
+    load(broker, claims=claims)
+    grant = private(broker, {"statuses": ["POLICE", "ANTRAG", "EIGEN"]})
     html = page_of(grant)
     section = html.split('<h2 id="claims-heading">Schäden in Bearbeitung</h2>', 1)[1].split("</section>", 1)[
         0
@@ -278,9 +283,9 @@ def test_claims_in_progress_are_listed_settled_ones_not(api, portfolio):
     assert "<strong>Hausrat</strong>" in section
 
 
-def test_a_claim_in_progress_without_contract_is_listed_as_a_claim(api, portfolio):
-    load(api, claims={"S-1": claim("K-1", None, "SCH-customer", status="reported", loss_date=None)})
-    grant = private(api)
+def test_a_claim_in_progress_without_contract_is_listed_as_a_claim(portfolio, broker):
+    load(broker, claims={"S-1": claim("K-1", None, "SCH-customer", status="reported", loss_date=None)})
+    grant = private(broker)
     html = page_of(grant)
     section = html.split('<h2 id="claims-heading">Schäden in Bearbeitung</h2>', 1)[1].split("</section>", 1)[
         0
@@ -289,24 +294,24 @@ def test_a_claim_in_progress_without_contract_is_listed_as_a_claim(api, portfoli
     assert f'href="/portal/{grant.pk}/claims/{Claim.objects.get(external_id="S-1").pk}/"' in section
 
 
-def test_no_claims_section_when_claims_are_not_shared(api, portfolio):
-    load(api, claims={"S-1": claim("K-1", "V-HR", "SCH-1", status="open")})
-    html = page_of(private(api, {"claims": False}))
+def test_no_claims_section_when_claims_are_not_shared(portfolio, broker):
+    load(broker, claims={"S-1": claim("K-1", "V-HR", "SCH-1", status="open")})
+    html = page_of(private(broker, {"claims": False}))
     assert "Schäden in Bearbeitung" not in html and "/claims/" not in html
 
 
-def test_the_clerk_card_shows_only_with_show_clerk(api, portfolio):
-    html = page_of(private(api, clerk="U-1", show_clerk=True))
+def test_the_clerk_card_shows_only_with_show_clerk(broker, portfolio):
+    html = page_of(private(broker, clerk="U-1", show_clerk=True))
     section = html.split('<h2 id="clerk-heading">Ihr Ansprechpartner</h2>', 1)[1].split("</section>", 1)[0]
     assert "<strong>Max Betreuer</strong>" in section
     assert 'href="tel:+49 89 555 0"' in section
     assert 'href="mailto:max@makler.example"' in section
     for actions in ({"clerk": "U-1", "show_clerk": False}, {"show_clerk": True}, {}):
-        html = page_of(private(api, **actions))
+        html = page_of(private(broker, **actions))
         assert "Ihr Ansprechpartner" not in html and "Max Betreuer" not in html
 
 
-OFFERS = {"primary_contact": True, "offer_creation": True, "tariff_account": "T-1"}
+OFFERS: dict[str, Any] = {"primary_contact": True, "offer_creation": True, "tariff_account": "T-1"}
 
 
 def _gaps(html: str) -> str | None:
@@ -314,8 +319,8 @@ def _gaps(html: str) -> str | None:
     return match.group(1) if match else None
 
 
-def test_the_gaps_hint_names_the_groups_without_contracts_when_offers_are_allowed(api, portfolio):
-    html = page_of(private(api, **OFFERS))
+def test_the_gaps_hint_names_the_groups_without_contracts_when_offers_are_allowed(broker, portfolio):
+    html = page_of(private(broker, **OFFERS))
     gaps = _gaps(html)
     assert gaps is not None
     assert "Gewerbe" in gaps and "Sonstiges" in gaps
@@ -323,15 +328,15 @@ def test_the_gaps_hint_names_the_groups_without_contracts_when_offers_are_allowe
 
 
 @pytest.mark.parametrize("missing", ["primary_contact", "offer_creation", "tariff_account"])
-def test_no_gaps_hint_unless_offer_creation_is_effectively_allowed(api, portfolio, missing):
+def test_no_gaps_hint_unless_offer_creation_is_effectively_allowed(broker, portfolio, missing):
     actions = dict(OFFERS)
     actions.pop(missing)
-    html = page_of(private(api, **actions))
+    html = page_of(private(broker, **actions))
     assert _gaps(html) is None
     assert "Noch nicht abgesichert" not in html
 
 
-def test_no_gaps_hint_when_every_group_has_a_contract(api):
+def test_no_gaps_hint_when_every_group_has_a_contract(broker):
     lines = {
         "HRV": "Wohnen",
         "KFZ": "Mobilität",
@@ -343,7 +348,7 @@ def test_no_gaps_hint_when_every_group_has_a_contract(api):
         "SON": "Sonstiges",
     }
     load(
-        api,
+        broker,
         tariff_accounts={"T-1": TARIFF},
         lines={
             "GEW": {"label": "Betriebshaftpflicht", "group": "Gewerbe", "gdv": None},
@@ -352,22 +357,22 @@ def test_no_gaps_hint_when_every_group_has_a_contract(api):
         customers={"K-1": person("Muster", "Klara")},
         contracts={f"V-{code}": contract("K-1", f"N-{code}", code) for code in lines},
     )
-    assert _gaps(page_of(private(api, **OFFERS))) is None
+    assert _gaps(page_of(private(broker, **OFFERS))) is None
 
 
-def test_a_group_with_only_a_cancelled_contract_or_an_offer_is_not_covered(api, portfolio):
-    gaps = _gaps(page_of(private(api, **OFFERS)))
+def test_a_group_with_only_a_cancelled_contract_or_an_offer_is_not_covered(broker, portfolio):
+    gaps = _gaps(page_of(private(broker, **OFFERS)))
     assert gaps is not None
     assert "Recht" in gaps  # only the cancelled (STORNO) Rechtsschutz
     assert "Vorsorge" not in gaps  # LV is in force
 
 
-def test_the_yearly_total_is_what_the_customer_pays_in_a_year(api):
+def test_the_yearly_total_is_what_the_customer_pays_in_a_year(broker):
     load(
-        api,
+        broker,
         customers={"K-1": person("Muster", "Klara")},
         contracts={"V-1": contract("K-1", "X-1", "HRV", premium="100.00", payment_interval="yearly")},
     )
-    month, year = figures(page_of(private(api)))
+    month, year = figures(page_of(private(broker)))
     assert month == "8,33 €"
     assert year == "100,00 €"

@@ -13,18 +13,19 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from einblick.portfolio.models import Contract, Customer
-from tests.portal.conftest import ALL_STATUSES, claim, contract, load, make_grant, member_client, person
+from tests.factories import load, make_grant, member_client
+from tests.samples import ALL_STATUSES, claim, contract, person
 
 LINES = ["HRV", "KFZ", "PHV", "KV", "LV", "RS", "WGV", "UNF"]
 STATUSES = ["EIGEN", "FREMD", "FREMDTEIL", "STORNO"]
 LOCATION = {"label": "Ort", "street": "Weg 1", "zip": "80331", "city": "München", "country": "DE"}
 
 
-def grow(api, upto: int) -> None:
+def grow(broker, upto: int) -> None:
     """Contracts C-1…C-upto of customers K-1…K-upto (intermediary VM-1, so an intermediary grant takes
     them all in), each with a claim in progress and two risk locations: per-row lookups would show."""
     load(
-        api,
+        broker,
         customers={
             f"K-{i}": person(f"Kunde{i:03d}", "Vorname", intermediary="VM-1") for i in range(1, upto + 1)
         },
@@ -60,18 +61,18 @@ def count_queries(client, url: str, *, cold: bool = True) -> int:
     return len(queries.captured_queries)
 
 
-def _compare(api, paths: list[str], **actions) -> dict[str, int]:
+def _compare(broker, paths: list[str], **actions) -> dict[str, int]:
     """Query counts of each page with 5 and with 60 contracts; they must be equal."""
-    grow(api, 5)
+    grow(broker, 5)
     share = {"statuses": ALL_STATUSES, "reference_addresses": True}
-    grant = make_grant(api, "Gruppe", [], share, intermediaries=["VM-1"], **actions)
+    grant = make_grant(broker, "Gruppe", [], share, intermediaries=["VM-1"], **actions)
     client = member_client(grant, "nutzer@example.org")
     urls = [f"/portal/{grant.pk}/{path}" for path in paths]
     for url in urls:
         client.get(url)  # warm up: the session's clocks are written on the first request
     small = {url: count_queries(client, url) for url in urls}
     warm = {url: count_queries(client, url, cold=False) for url in urls}
-    grow(api, 60)
+    grow(broker, 60)
     assert Contract.objects.filter(broker=grant.broker).count() == 60
     large = {url: count_queries(client, url) for url in urls}
     assert large == small
@@ -84,13 +85,13 @@ def _compare(api, paths: list[str], **actions) -> dict[str, int]:
     return small
 
 
-def test_the_private_dashboard_uses_a_constant_number_of_queries(api):
-    load(api, staff={"U-1": {"name": "Max", "email": "max@makler.example", "phone": None, "role": "user"}})
-    counts = _compare(api, [""], view="private", clerk="U-1", show_clerk=True, product_names=True)
+def test_the_private_dashboard_uses_a_constant_number_of_queries(broker):
+    load(broker, staff={"U-1": {"name": "Max", "email": "max@makler.example", "phone": None, "role": "user"}})
+    counts = _compare(broker, [""], view="private", clerk="U-1", show_clerk=True, product_names=True)
     assert max(counts.values()) <= 30, counts
 
 
-def test_the_business_pages_use_a_constant_number_of_queries(api):
+def test_the_business_pages_use_a_constant_number_of_queries(broker):
     paths = [
         "",
         "?sort=-premium&status=EIGEN",
@@ -101,19 +102,19 @@ def test_the_business_pages_use_a_constant_number_of_queries(api):
         "contracts.csv",
         "contracts.xlsx",
     ]
-    counts = _compare(api, paths, view="business")
+    counts = _compare(broker, paths, view="business")
     assert max(counts.values()) <= 30, counts
 
 
 @pytest.mark.parametrize("page", ["contract", "customer"])
-def test_detail_pages_do_not_query_per_claim_location_or_contract(api, page):
+def test_detail_pages_do_not_query_per_claim_location_or_contract(broker, page):
     """One customer whose contract count grows (customer page), one contract whose claims grow."""
     load(
-        api,
+        broker,
         customers={"K-1": person("Muster", "Klara")},
         contracts={"C-1": contract("K-1", "N-1", "HRV", risk_locations=[LOCATION] * 2)},
     )
-    grant = make_grant(api, "Familie", ["K-1"], {"statuses": ALL_STATUSES, "reference_addresses": True})
+    grant = make_grant(broker, "Familie", ["K-1"], {"statuses": ALL_STATUSES, "reference_addresses": True})
     client = member_client(grant, "nutzer@example.org")
     target = (
         Contract.objects.get(external_id="C-1").pk
@@ -125,7 +126,7 @@ def test_detail_pages_do_not_query_per_claim_location_or_contract(api, page):
 
     def more(n: int) -> None:
         load(
-            api,
+            broker,
             contracts={f"C-{i}": contract("K-1", f"N-{i}", LINES[i % len(LINES)]) for i in range(2, n + 1)},
             claims={f"S-{i}": claim("K-1", "C-1", f"S-{i}") for i in range(1, n + 1)},
         )

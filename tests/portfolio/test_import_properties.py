@@ -18,13 +18,13 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 import pytest
-from django.db import transaction
+from django.db import models, transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from einblick.audit.models import AuditEntry
 from einblick.errors import FieldError, Invalid
-from einblick.portfolio.importing import BatchResult, import_batch
+from einblick.portfolio.importing import BatchResult, Mode, import_batch
 from einblick.portfolio.models import Claim, ClaimStatusChange, Contract, Customer, Line, RiskLocation
 
 CUSTOMER_KEYS = ["K-1", "K-2", "K-3", "K 4"]  # "K 4" is not a valid external id
@@ -179,7 +179,7 @@ def batches(draw: st.DrawFn) -> Batch:
 
 def change_one_field(draw: st.DrawFn, section: str, payload: dict[str, Any]) -> None:
     """Change one field of a valid object to another valid value (or, by chance, the same one)."""
-    choices: dict[str, dict[str, st.SearchStrategy[Any]]] = {
+    by_section: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "customers": {
             "phone": st.sampled_from(["", "+49 89 1", "+49 89 2"]),
             "emails": st.lists(st.sampled_from(["a@example.org", "c@example.org"]), unique=True),
@@ -199,7 +199,8 @@ def change_one_field(draw: st.DrawFn, section: str, payload: dict[str, Any]) -> 
             "customer": st.sampled_from(CUSTOMER_IDS),
             "contract": st.none() | st.sampled_from(CONTRACT_IDS),
         },
-    }[section]
+    }
+    choices = by_section[section]
     name = draw(st.sampled_from(sorted(choices)))
     payload[name] = draw(choices[name])
 
@@ -238,7 +239,11 @@ def scenarios(draw: st.DrawFn) -> tuple[Batch, Batch]:
 
 def snapshot() -> dict[str, list[dict[str, Any]]]:
     """Every row of every table the import touches, of every broker."""
-    return {model.__name__: list(model.objects.order_by("pk").values()) for model in SNAPSHOT_MODELS}
+    return {model.__name__: rows_of(model) for model in SNAPSHOT_MODELS}
+
+
+def rows_of(model: type[models.Model]) -> list[dict[str, Any]]:
+    return list(model._default_manager.order_by("pk").values())
 
 
 def state(broker) -> dict[str, dict[str, Any]]:
@@ -451,7 +456,7 @@ def check_history_grew(broker, before_history, before, after) -> None:
         assert len(now[ext]) == len(before_history.get(ext, [])) + grew, f"claim {ext}: {now[ext]}"
 
 
-def apply_and_check(broker, batch: Batch, mode: str) -> BatchResult | None:
+def apply_and_check(broker, batch: Batch, mode: Mode) -> BatchResult | None:
     """Apply one batch, check it against the oracle; None when an atomic batch was refused."""
     rows, before, before_history = snapshot(), state(broker), history(broker)
     if mode == "atomic":
@@ -480,7 +485,7 @@ def apply_and_check(broker, batch: Batch, mode: str) -> BatchResult | None:
     return result
 
 
-def check_reapplying_changes_nothing(broker, batch: Batch, mode: str, first: BatchResult) -> None:
+def check_reapplying_changes_nothing(broker, batch: Batch, mode: Mode, first: BatchResult) -> None:
     rows = snapshot()
     again = import_batch(broker=broker, actor=None, data=batch.data, mode=mode)
     assert not any(again.created.values())

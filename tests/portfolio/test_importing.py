@@ -12,7 +12,7 @@ import pytest
 from einblick.audit.models import AuditEntry
 from einblick.brokers.models import StaffMember, TariffAccount
 from einblick.errors import Invalid
-from einblick.portfolio.importing import BatchResult, delete_object, import_batch, put_object
+from einblick.portfolio.importing import BatchResult, Mode, delete_object, import_batch, put_object
 from einblick.portfolio.models import (
     Claim,
     ClaimStatusChange,
@@ -35,7 +35,7 @@ PORTFOLIO_MODELS = (
 )
 
 
-def run(broker, data: dict[str, Any], mode: str = "atomic") -> BatchResult:
+def run(broker, data: dict[str, Any], mode: Mode = "atomic") -> BatchResult:
     return import_batch(broker=broker, actor=None, data=copy.deepcopy(data), mode=mode)
 
 
@@ -246,7 +246,7 @@ def test_it_resolves_references_inside_one_batch(broker, sample):
     assert nonzero(result.created) == {"customers": 1, "contracts": 1, "claims": 1}
     claim = Claim.objects.select_related("contract__customer", "customer").get(broker=broker)
     assert claim.customer.external_id == "K-1001"
-    assert claim.contract.external_id == "V-2001"
+    assert claim.contract is not None and claim.contract.external_id == "V-2001"
     assert claim.contract.customer == claim.customer
 
 
@@ -609,7 +609,7 @@ def test_it_keeps_a_claim_with_the_customer_of_its_contract_when_the_claim_sent_
 
     assert {loc[:2] for loc in locs(result)} == {("claims", "S-2024-17")}
     claim = Claim.objects.select_related("contract").get(broker=broker, external_id="S-2024-17")
-    assert claim.contract.customer_id == claim.customer_id
+    assert claim.contract is not None and claim.contract.customer_id == claim.customer_id
     assert owner(broker, "V-2001") == "K-1002"
 
 

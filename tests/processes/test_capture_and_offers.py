@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,11 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Contract, Customer, Line
 from einblick.processes.models import Process, ProcessType
-from tests.portal.conftest import load, make_grant, member_client, person, staff_client, text
+from tests.factories import load, make_grant, member_client
+from tests.pages import found, text
+from tests.samples import person
 
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
 TARIFF = {"name": "Vergleichsrechner", "url": "https://rechner.example/start?konto={account}&sparte={line}"}
-ACTIONS = {
+ACTIONS: dict[str, Any] = {
     "primary_contact": True,
     "contract_capture": True,
     "offer_creation": True,
@@ -27,19 +30,19 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 
 
 @pytest.fixture
-def grant(api, settings, tmp_path) -> Grant:
+def grant(broker, settings, tmp_path) -> Grant:
     settings.UPLOAD_ROOT = tmp_path / "uploads"
     load(
-        api,
+        broker,
         staff={"U-1": CLERK},
         tariff_accounts={"T-1": TARIFF},
         customers={"K-1": person("Muster", "Klara"), "K-2": person("Nachbar", "Nora")},
     )
-    return make_grant(api, "Familie Muster", ["K-1"], {"statuses": ["POLICE"]}, **ACTIONS)
+    return make_grant(broker, "Familie Muster", ["K-1"], {"statuses": ["POLICE"]}, **ACTIONS)
 
 
 def token(client, url: str) -> str:
-    return re.search(r'name="token" value="([^"]+)"', text(client.get(url))).group(1)
+    return found(r'name="token" value="([^"]+)"', text(client.get(url)), 1)
 
 
 def capture(client, grant: Grant, **changes):
@@ -73,6 +76,7 @@ def test_a_captured_contract_is_fremd_from_the_portal_and_shown_at_once(grant, a
     assert "Andere Versicherung AG" in text(client.get(f"/portal/{grant.pk}/"))
     assert client.get(f"/portal/{grant.pk}/contracts/{contract.pk}/").status_code == 200
     process = Process.objects.get()
+    assert process.customer is not None
     assert (process.type, process.contract, process.customer.external_id) == (
         ProcessType.ONLINE_VERTRAG,
         contract,
@@ -115,26 +119,26 @@ def test_bad_input_is_refused_in_place_and_nothing_is_written(grant, changes, fi
     assert not Contract.objects.filter(source="portal").exists() and not Process.objects.exists()
 
 
-def test_another_brokers_line_is_refused(grant, other_api):
-    load(other_api, customers={"K-1": person("Fremd")})
+def test_another_brokers_line_is_refused(grant, other_broker):
+    load(other_broker, customers={"K-1": person("Fremd")})
     client = member_client(grant, "klara@example.org")
     foreign = Line.objects.exclude(broker=grant.broker).get(code="KFZ")
     response = capture(client, grant, line=foreign.pk)
     assert response.status_code == 200 and not Contract.objects.filter(source="portal").exists()
 
 
-def test_capture_needs_the_permission_and_a_double_submit_writes_once(api, broker, grant):
+def test_capture_needs_the_permission_and_a_double_submit_writes_once(broker, grant, broker_admin):
     client = member_client(grant, "klara@example.org")
     url = f"/portal/{grant.pk}/contracts/capture/"
     sent = token(client, url)
     assert capture(client, grant, token=sent).status_code == 302
     assert capture(client, grant, token=sent).status_code == 302  # the same form again
     assert Contract.objects.filter(source="portal").count() == 1
-    plain = make_grant(api, "Ohne", ["K-1"], **{**ACTIONS, "contract_capture": False})
+    plain = make_grant(broker, "Ohne", ["K-1"], **{**ACTIONS, "contract_capture": False})
     other = member_client(plain, "klara@example.org")
     assert other.get(f"/portal/{plain.pk}/contracts/capture/").status_code == 403
     assert other.post(f"/portal/{plain.pk}/contracts/capture/", {}).status_code == 403
-    office = staff_client(broker, "chefin@muster-makler.example")
+    office = broker_admin.client
     office.get(f"/staff/grants/{grant.pk}/preview/")
     assert office.get(url).status_code == 200
     assert office.post(url, {"insurer": "x"}).status_code == 403
@@ -173,8 +177,8 @@ def test_the_tariff_calculator_opens_with_account_and_line_only_and_the_office_i
     assert process.payload == {"line": "KFZ", "calculator": True}
 
 
-def test_offers_need_a_tariff_account(api, grant):
-    plain = make_grant(api, "Ohne Rechner", ["K-1"], **{**ACTIONS, "tariff_account": None})
+def test_offers_need_a_tariff_account(broker, grant):
+    plain = make_grant(broker, "Ohne Rechner", ["K-1"], **{**ACTIONS, "tariff_account": None})
     client = member_client(plain, "klara@example.org")
     assert client.get(f"/portal/{plain.pk}/offers/new/").status_code == 403
     assert client.post(f"/portal/{plain.pk}/offers/new/", {"action": "calculator"}).status_code == 403

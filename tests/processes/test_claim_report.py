@@ -8,6 +8,7 @@ import io
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pypdf
 import pytest
@@ -18,19 +19,25 @@ from einblick.grants.models import Grant
 from einblick.portfolio.models import Claim, Contract, Customer
 from einblick.processes.claims import valid_iban
 from einblick.processes.models import ClaimDraft, Process, ProcessType
-from tests.brokers.test_logo import JPEG
-from tests.portal.conftest import contract, load, make_grant, member_client, person, staff_client, text
+from tests.factories import load, make_grant, member_client
+from tests.pages import text
+from tests.samples import JPEG, contract, person
 
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
-REPORT = {"primary_contact": True, "claim_report": True, "claim_report_on_customer": True, "clerk": "U-1"}
+REPORT: dict[str, Any] = {
+    "primary_contact": True,
+    "claim_report": True,
+    "claim_report_on_customer": True,
+    "clerk": "U-1",
+}
 IBAN = "DE89 3704 0044 0532 0130 00"
 
 
 @pytest.fixture
-def grant(api, settings, tmp_path) -> Grant:
+def grant(broker, settings, tmp_path) -> Grant:
     settings.UPLOAD_ROOT = tmp_path / "uploads"
     load(
-        api,
+        broker,
         staff={"U-1": CLERK},
         customers={"K-1": person("Muster", "Klara"), "K-2": person("Nachbar", "Nora")},
         contracts={
@@ -40,7 +47,7 @@ def grant(api, settings, tmp_path) -> Grant:
             "V-9": contract("K-2", "HR-9", "HRV"),
         },
     )
-    return make_grant(api, "Familie Muster", ["K-1"], {"claims": True, "statuses": ["POLICE"]}, **REPORT)
+    return make_grant(broker, "Familie Muster", ["K-1"], {"claims": True, "statuses": ["POLICE"]}, **REPORT)
 
 
 def pk(external_id: str) -> int:
@@ -105,6 +112,7 @@ def test_a_motor_claim_with_two_photos_is_reported_seen_at_once_and_sent_with_a_
     thread = next_of(client.post(url, {"action": "submit"}))
 
     claim = Claim.objects.get(external_id__startswith="portal:")
+    assert claim.contract is not None
     assert (claim.status, claim.contract.external_id, str(claim.loss_date)) == (
         "reported",
         "V-1",
@@ -116,6 +124,7 @@ def test_a_motor_claim_with_two_photos_is_reported_seen_at_once_and_sent_with_a_
     assert client.get(f"/portal/{grant.pk}/claims/{claim.pk}/").status_code == 200
     process = Process.objects.get()
     assert thread == f"/portal/{grant.pk}/messages/{process.pk}/"
+    assert process.contract is not None
     assert (process.type, process.contract.external_id, process.payload["kind"]) == (
         ProcessType.CLAIM_REPORT,
         "V-1",
@@ -153,7 +162,7 @@ def test_property_and_liability_ask_their_questions_and_a_customer_claim_none(gr
     assert next_of(client.post(url, LOSS)).endswith("/payment/")  # no line, no line questions
 
 
-def test_a_draft_is_saved_at_every_step_and_resumed_by_its_author_only(api, grant):
+def test_a_draft_is_saved_at_every_step_and_resumed_by_its_author_only(broker, grant):
     client = member_client(grant, "klara@example.org")
     url = begin(client, grant, "V-2")
     client.post(url, LOSS)
@@ -166,7 +175,7 @@ def test_a_draft_is_saved_at_every_step_and_resumed_by_its_author_only(api, gran
     assert otto.get(url).status_code == 404
     assert otto.post(url, LOSS).status_code == 404
     assert draft.pk not in text(otto.get(f"/portal/{grant.pk}/claims/report/"))
-    other = make_grant(api, "Andere", ["K-1"], **REPORT)
+    other = make_grant(broker, "Andere", ["K-1"], **REPORT)
     member_client(other, "klara@example.org")
     assert client.get(url.replace(grant.pk, other.pk)).status_code == 404
 
@@ -236,7 +245,7 @@ def test_a_report_sent_twice_is_one_claim(grant):
     )
 
 
-def test_permissions_and_visibility(api, broker, grant):
+def test_permissions_and_visibility(api, grant, broker_admin):
     client = member_client(grant, "klara@example.org")
     assert (
         client.get(f"/portal/{grant.pk}/contracts/{pk('V-9')}/claim/").status_code == 404
@@ -266,7 +275,7 @@ def test_permissions_and_visibility(api, broker, grant):
     klara = Customer.objects.get(external_id="K-1")
     assert client.get(f"/portal/{grant.pk}/customers/{klara.pk}/claim/").status_code == 403
     assert client.post(url, LOSS).status_code == 302  # on a contract it still goes on
-    office = staff_client(broker, "chefin@muster-makler.example")
+    office = broker_admin.client
     office.get(f"/staff/grants/{grant.pk}/preview/")
     assert office.get(f"/portal/{grant.pk}/claims/report/").status_code == 200
     assert office.post(f"/portal/{grant.pk}/claims/report/", {"contract": pk("V-2")}).status_code == 403

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,11 +15,12 @@ from django.test import Client
 
 from einblick.processes.files import clean_name
 from einblick.processes.models import Attachment, Process
-from tests.brokers.test_logo import JPEG, png
-from tests.portal.conftest import load, make_grant, member_client, person, staff_client, text
+from tests.factories import load, make_grant, member_client
+from tests.pages import found, streamed, text
+from tests.samples import JPEG, person, png
 
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
-WRITE = {"primary_contact": True, "messages": True, "clerk": "U-1"}
+WRITE: dict[str, Any] = {"primary_contact": True, "messages": True, "clerk": "U-1"}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
 GOOD = {"schaden.jpg": JPEG, "plan.png": png(), "foto.heic": HEIC, "rechnung.pdf": PDF}
@@ -47,10 +49,10 @@ HOSTILE = {
 
 
 @pytest.fixture
-def grant(api, settings, tmp_path):
+def grant(broker, settings, tmp_path):
     settings.UPLOAD_ROOT = tmp_path / "uploads"
-    load(api, staff={"U-1": CLERK}, customers={"K-1": person("Muster", "Klara")})
-    return make_grant(api, "Familie Muster", ["K-1"], **WRITE)
+    load(broker, staff={"U-1": CLERK}, customers={"K-1": person("Muster", "Klara")})
+    return make_grant(broker, "Familie Muster", ["K-1"], **WRITE)
 
 
 def stored_files(settings) -> list[Path]:
@@ -60,7 +62,7 @@ def stored_files(settings) -> list[Path]:
 
 def send(client, grant, files: dict[str, bytes], subject: str = "Mit Anhang"):
     page = text(client.get(f"/portal/{grant.pk}/messages/new/"))
-    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    token = found(r'name="token" value="([^"]+)"', page, 1)
     uploads = [
         SimpleUploadedFile(name, data, content_type="application/octet-stream")
         for name, data in files.items()
@@ -93,7 +95,7 @@ def test_every_accepted_kind_is_stored_under_a_random_name_and_downloaded_as_an_
         assert download["Content-Disposition"].startswith("attachment;")
         assert download["Content-Type"] == item.content_type
         assert download["X-Content-Type-Options"] == "nosniff"
-        assert b"".join(download.streaming_content) == GOOD[item.name]
+        assert streamed(download) == GOOD[item.name]
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
@@ -152,23 +154,25 @@ def test_at_most_35_mb_together(grant, settings):
     assert send(client, grant, {"a.jpg": big}).status_code == 302
 
 
-def test_downloads_only_for_those_who_see_the_process(api, broker, other_broker, other_api, grant):
+def test_downloads_only_for_those_who_see_the_process(
+    api, broker, other_api, grant, broker_admin, other_broker_admin
+):
     klara = member_client(grant, "klara@example.org")
     send(klara, grant, {"schaden.jpg": JPEG})
     process, item = Process.objects.get(), Attachment.objects.get()
     url = f"/portal/{grant.pk}/messages/{process.pk}/files/{item.pk}/"
     otto = member_client(grant, "otto@example.org")  # same grant, processes not shared
     assert otto.get(url).status_code == 404
-    load(api, customers={"K-2": person("Nachbar", "Nora")})
-    neighbour = make_grant(api, "Nachbar", ["K-2"], **WRITE)
+    load(broker, customers={"K-2": person("Nachbar", "Nora")})
+    neighbour = make_grant(broker, "Nachbar", ["K-2"], **WRITE)
     nora = member_client(neighbour, "nora@example.org")
     assert nora.get(url).status_code == 404
     assert nora.get(f"/portal/{neighbour.pk}/messages/{process.pk}/files/{item.pk}/").status_code == 404
     assert Client().get(url).status_code == 302
-    office = staff_client(broker, "chefin@muster-makler.example")
+    office = broker_admin.client
     staff_download = office.get(f"/staff/inbox/{process.pk}/files/{item.pk}/")
     assert staff_download.status_code == 200 and b"".join(staff_download.streaming_content) == JPEG
-    stranger = staff_client(other_broker, "chef@andere.example")
+    stranger = other_broker_admin.client
     assert stranger.get(f"/staff/inbox/{process.pk}/files/{item.pk}/").status_code == 404
     listed = api.get(f"/processes/{process.pk}").json()["messages"][0]["attachments"]
     assert listed == [

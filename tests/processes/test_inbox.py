@@ -4,23 +4,27 @@ ends the user's answers. Everyone else: 403 or 404."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
 from einblick.accounts.models import User
 from einblick.processes import services
 from einblick.processes.models import Process, ProcessState
-from tests.accounts.conftest import text_of
-from tests.portal.conftest import load, make_grant, member_client, person, staff_client, text
+from tests.factories import load, make_grant, member_client, staff_client
+from tests.mail import text_of
+from tests.pages import text
+from tests.samples import person
 
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
-WRITE = {"primary_contact": True, "messages": True, "clerk": "U-1"}
+WRITE: dict[str, Any] = {"primary_contact": True, "messages": True, "clerk": "U-1"}
 
 
 @pytest.fixture
-def process(api) -> Process:
-    load(api, staff={"U-1": CLERK}, customers={"K-1": person("Muster", "Klara")})
-    grant = make_grant(api, "Familie Muster", ["K-1"], **WRITE)
+def process(broker) -> Process:
+    load(broker, staff={"U-1": CLERK}, customers={"K-1": person("Muster", "Klara")})
+    grant = make_grant(broker, "Familie Muster", ["K-1"], **WRITE)
     member_client(grant, "klara@example.org")
     user = User.objects.get(email="klara@example.org")
     return services.start_message(
@@ -40,9 +44,9 @@ def test_staff_see_the_brokers_processes_and_filter_them(broker, process):
 
 
 def test_opening_reads_answering_tells_the_user_and_closing_ends_it(
-    broker, process, smtp, django_capture_on_commit_callbacks
+    process, smtp, django_capture_on_commit_callbacks, broker_admin
 ):
-    office = staff_client(broker, "chefin@muster-makler.example")
+    office = broker_admin.client
     url = f"/staff/inbox/{process.pk}/"
     assert "Wie hoch ist" in text(office.get(url))
     assert not Process.objects.get(pk=process.pk).office_unread
@@ -60,16 +64,16 @@ def test_opening_reads_answering_tells_the_user_and_closing_ends_it(
     assert "Die Summe steht in der Police." in thread and 'name="body"' not in thread
 
 
-def test_an_empty_answer_is_refused_in_place(broker, process):
-    office = staff_client(broker, "chefin@muster-makler.example")
+def test_an_empty_answer_is_refused_in_place(process, broker_admin):
+    office = broker_admin.client
     response = office.post(f"/staff/inbox/{process.pk}/", {"body": "  "})
     assert response.status_code == 200
     assert 'class="field invalid"' in response.content.decode()
     assert process.messages.count() == 1
 
 
-def test_everyone_else_is_refused(broker, other_broker, process):
-    other = staff_client(other_broker, "chef@andere.example")
+def test_everyone_else_is_refused(broker, process, other_broker_admin):
+    other = other_broker_admin.client
     assert other.get(f"/staff/inbox/{process.pk}/").status_code == 404
     assert other.post(f"/staff/inbox/{process.pk}/", {"body": "x"}).status_code == 404
     assert "Frage zur Hausrat" not in text(other.get("/staff/inbox/"))

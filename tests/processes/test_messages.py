@@ -6,23 +6,26 @@ content; the preview and every access edge refuse."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
 from einblick.grants.models import Grant
 from einblick.processes.models import Message, Process, ProcessState, ProcessType
-from tests.accounts.conftest import link_in, text_of
-from tests.portal.conftest import load, make_grant, member_client, person, staff_client, text
+from tests.factories import load, make_grant, member_client
+from tests.mail import link_in, text_of
+from tests.pages import text
+from tests.samples import person
 
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": "+49 89 1", "role": "user"}
-WRITE = {"primary_contact": True, "messages": True, "clerk": "U-1"}
+WRITE: dict[str, Any] = {"primary_contact": True, "messages": True, "clerk": "U-1"}
 SECRET = "Mein Wasserschaden in der Küche"
 
 
 @pytest.fixture
-def family(api) -> Grant:
-    load(api, staff={"U-1": CLERK}, customers={"K-1": person("Muster", "Klara")})
-    return make_grant(api, "Familie Muster", ["K-1"], **WRITE)
+def family(broker) -> Grant:
+    load(broker, staff={"U-1": CLERK}, customers={"K-1": person("Muster", "Klara")})
+    return make_grant(broker, "Familie Muster", ["K-1"], **WRITE)
 
 
 def token_of(html: str) -> str:
@@ -54,8 +57,8 @@ def test_a_member_writes_and_the_clerk_is_told_without_the_content(
         ProcessState.NEW,
         family.pk,
     )
-    assert process.clerk.external_id == "U-1"
-    assert process.created_by.email == "klara@example.org"
+    assert process.clerk is not None and process.clerk.external_id == "U-1"
+    assert process.created_by is not None and process.created_by.email == "klara@example.org"
     page = text(client.get(response["Location"]))
     assert SECRET in page and "Frage zur Hausrat" in page
     mail = smtp.wait(1)[0]
@@ -131,8 +134,8 @@ def test_bad_input_is_answered_in_place_and_nothing_is_written(family, data, fie
 
 
 @pytest.mark.parametrize("missing", ["primary_contact", "messages"])
-def test_without_primary_contact_or_messages_writing_is_refused(api, family, missing):
-    grant = make_grant(api, "Ohne", ["K-1"], **{**WRITE, missing: False})
+def test_without_primary_contact_or_messages_writing_is_refused(broker, family, missing):
+    grant = make_grant(broker, "Ohne", ["K-1"], **{**WRITE, missing: False})
     client = member_client(grant, "klara@example.org")
     assert client.get(f"/portal/{grant.pk}/messages/new/").status_code == 403
     assert client.post(f"/portal/{grant.pk}/messages/new/", {"subject": "x", "body": "y"}).status_code == 403
@@ -163,9 +166,9 @@ def test_own_threads_unless_shared_processes(api, family):
     assert process.messages.count() == 2
 
 
-def test_another_grant_or_broker_never_sees_a_thread(api, other_api, family):
-    load(api, customers={"K-2": person("Nachbar", "Nora")})
-    neighbour = make_grant(api, "Nachbar", ["K-2"], **WRITE)
+def test_another_grant_or_broker_never_sees_a_thread(broker, other_api, family):
+    load(broker, customers={"K-2": person("Nachbar", "Nora")})
+    neighbour = make_grant(broker, "Nachbar", ["K-2"], **WRITE)
     klara = member_client(family, "klara@example.org")
     write(klara, family)
     process = Process.objects.get()
@@ -176,7 +179,7 @@ def test_another_grant_or_broker_never_sees_a_thread(api, other_api, family):
     assert other_api.get(f"/processes/{process.pk}").status_code == 404
 
 
-def test_the_preview_reads_shared_threads_and_refuses_to_write(api, broker, family):
+def test_the_preview_reads_shared_threads_and_refuses_to_write(api, family, broker_admin):
     body = {
         "name": "Familie Muster",
         "customers": ["K-1"],
@@ -187,7 +190,7 @@ def test_the_preview_reads_shared_threads_and_refuses_to_write(api, broker, fami
     family.refresh_from_db()
     write(member_client(family, "klara@example.org"), family, subject="Sichtbar")
     process = Process.objects.get()
-    staff = staff_client(broker, "chefin@muster-makler.example")
+    staff = broker_admin.client
     staff.get(f"/staff/grants/{family.pk}/preview/")
     assert "Sichtbar" in text(staff.get(f"/portal/{family.pk}/messages/"))
     assert staff.get(f"/portal/{family.pk}/messages/{process.pk}/").status_code == 200

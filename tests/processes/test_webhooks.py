@@ -10,6 +10,7 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -23,7 +24,8 @@ from einblick.brokers.models import Broker
 from einblick.brokers.services import set_webhook
 from einblick.processes import services, webhooks
 from einblick.processes.models import WebhookDelivery
-from tests.portal.conftest import load, make_grant, member_client, person
+from tests.factories import load, make_grant, member_client
+from tests.samples import person
 
 
 class Receiver:
@@ -66,9 +68,9 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def grant(api):
-    load(api, customers={"K-1": person("Muster", "Klara")})
-    grant = make_grant(api, "Familie", ["K-1"], primary_contact=True, messages=True)
+def grant(broker):
+    load(broker, customers={"K-1": person("Muster", "Klara")})
+    grant = make_grant(broker, "Familie", ["K-1"], primary_contact=True, messages=True)
     member_client(grant, "klara@example.org")
     return grant
 
@@ -88,6 +90,7 @@ def test_a_new_process_is_announced_signed_and_without_content(
     grant, broker, receiver, django_capture_on_commit_callbacks
 ):
     secret = set_webhook(broker=broker, url=receiver.url, actor=None)
+    assert secret is not None
     process = new_process(grant, django_capture_on_commit_callbacks)
     assert DBTaskResult.objects.count() == 1  # queued after commit, waiting for the worker
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
@@ -118,10 +121,14 @@ def test_failures_are_retried_with_doubling_delays_until_the_ams_answers(
     before = timezone.now()
     assert webhooks.deliver.call(delivery.pk) == "retry 1"
     queued = DBTaskResult.objects.order_by("-enqueued_at").first()
-    assert queued.run_after is not None and queued.run_after >= before + timezone.timedelta(seconds=29)
+    assert (
+        queued is not None
+        and queued.run_after is not None
+        and queued.run_after >= before + timedelta(seconds=29)
+    )
     assert webhooks.deliver.call(delivery.pk) == "retry 2"
     queued = DBTaskResult.objects.order_by("-enqueued_at").first()
-    assert queued.run_after >= before + timezone.timedelta(seconds=59)
+    assert queued is not None and queued.run_after >= before + timedelta(seconds=59)
     assert webhooks.deliver.call(delivery.pk) == "delivered"
     assert webhooks.deliver.call(delivery.pk) == "nothing to do"  # a late duplicate is harmless
     assert len(receiver.requests) == 3

@@ -11,17 +11,16 @@ from einblick.accounts import mail
 from einblick.audit.models import AuditEntry
 from einblick.brokers.logo import MAX_BYTES
 from einblick.brokers.models import Broker, BrokerLogo
-from tests.brokers.test_logo import HOSTILE, JPEG, member, png
-from tests.portal.conftest import staff_client, text
+from tests.pages import text
+from tests.samples import HOSTILE, JPEG, png
 
-ADMIN = "chefin@muster-makler.example"
 GOOD = {"name": "Muster & Partner Makler", "mail_sender_name": "Ihr Muster-Team", "brand_color": "#0F766E",
         "accent_color": "#b45309"}  # fmt: skip
 
 
 @pytest.fixture
-def admin(broker):
-    return staff_client(broker, ADMIN)
+def admin(broker_admin):
+    return broker_admin.client
 
 
 def test_the_page_shows_the_current_appearance_with_einblicks_colours_by_default(broker, admin):
@@ -31,8 +30,8 @@ def test_the_page_shows_the_current_appearance_with_einblicks_colours_by_default
     assert "Noch kein Logo" in page
 
 
-def test_name_sender_and_colours_are_saved_and_used_by_portal_and_mail(broker, admin):
-    client, grant = member(broker, "klara@example.org")
+def test_name_sender_and_colours_are_saved_and_used_by_portal_and_mail(broker, admin, klara):
+    client, grant = klara.client, klara.grant
     version = Broker.objects.get(pk=broker.pk).data_version
     response = admin.post(f"/staff/{broker.pk}/appearance/", GOOD)
     assert response.status_code == 302
@@ -53,7 +52,8 @@ def test_name_sender_and_colours_are_saved_and_used_by_portal_and_mail(broker, a
     message = mail.render(
         "access_notice", to="klara@example.org", broker=saved, context={"url": "https://x/"}
     )
-    assert "background: #0f766e; color: #ffffff;" in message.alternatives[0].content
+    html, _ = message.alternatives[0]
+    assert isinstance(html, str) and "background: #0f766e; color: #ffffff;" in html
     # Without a sender name the broker's name is the sender.
     admin.post(f"/staff/{broker.pk}/appearance/", GOOD | {"mail_sender_name": ""})
     assert mail.sender(Broker.objects.get(pk=broker.pk)).startswith("Muster & Partner Makler <")
@@ -122,10 +122,8 @@ def test_too_large_and_missing_files_are_refused(broker, admin):
     assert not BrokerLogo.objects.exists()
 
 
-def test_a_staff_user_and_another_broker_change_nothing(broker, other_broker, admin):
-    user = staff_client(broker, "user@muster-makler.example", role="user")
-    other = staff_client(other_broker, "chef@andere.example")
-    for client, status in ((user, 403), (other, 404)):
+def test_a_staff_user_and_another_broker_change_nothing(broker, admin, broker_user, other_broker_admin):
+    for client, status in ((broker_user.client, 403), (other_broker_admin.client, 404)):
         assert client.post(f"/staff/{broker.pk}/appearance/", GOOD).status_code == status
         logo = SimpleUploadedFile("logo.png", png(), content_type="image/png")
         assert client.post(f"/staff/{broker.pk}/appearance/logo/", {"logo": logo}).status_code == status

@@ -9,15 +9,15 @@ from django.utils import timezone
 
 from einblick.audit.models import AuditEntry
 from einblick.audit.services import log_action
-from tests.portal.conftest import load, make_grant, person, staff_client, text
+from tests.factories import load, make_grant
+from tests.pages import text
+from tests.samples import person
 
-ADMIN = "chefin@muster-makler.example"
 
-
-def test_the_log_filters_and_keeps_to_its_broker(api, broker, other_broker, other_api):
-    load(api, customers={"K-1": person("Muster", "Klara")})
-    grant = make_grant(api, "Familie", ["K-1"])
-    admin = staff_client(broker, ADMIN)
+def test_the_log_filters_and_keeps_to_its_broker(broker, other_broker, broker_admin):
+    load(broker, customers={"K-1": person("Muster", "Klara")})
+    grant = make_grant(broker, "Familie", ["K-1"])
+    admin = broker_admin.client
     admin.get(f"/staff/grants/{grant.pk}/preview/")
     log_action(
         broker=other_broker, actor=None, action="grant.created", object_type="grant", object_id="g_fremd"
@@ -26,7 +26,7 @@ def test_the_log_filters_and_keeps_to_its_broker(api, broker, other_broker, othe
     AuditEntry.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
     url = f"/staff/{broker.pk}/audit/"
     page = text(admin.get(url))
-    assert "grant.created" in page and "grant.previewed" in page and ADMIN in page
+    assert "grant.created" in page and "grant.previewed" in page and broker_admin.email in page
     assert "g_fremd" not in page
     only = text(admin.get(url, {"action": "grant.previewed"}))
     assert (
@@ -45,11 +45,11 @@ def test_the_log_filters_and_keeps_to_its_broker(api, broker, other_broker, othe
     assert admin.get(url, {"from": "2026-13-45", "action": "<script>", "actor": "\x00"}).status_code == 200
 
 
-def test_older_entries_are_paged_and_keep_the_filter(broker, monkeypatch):
+def test_older_entries_are_paged_and_keep_the_filter(broker, monkeypatch, broker_admin):
     from einblick.staff import audit
 
     monkeypatch.setattr(audit, "PAGE", 3)
-    admin = staff_client(broker, ADMIN)
+    admin = broker_admin.client
     marks = [f"x{n}" for n in range(7)]
     for mark in marks:
         log_action(broker=broker, actor=None, action="broker.logo_set", object_type="n", object_id=mark)
@@ -74,12 +74,12 @@ def test_older_entries_are_paged_and_keep_the_filter(broker, monkeypatch):
     assert admin.get(url, {"before": "-1"}).status_code == 200
 
 
-def test_actions_are_named_in_german_with_their_code(api, broker):
+def test_actions_are_named_in_german_with_their_code(broker, broker_admin):
     from einblick.audit.labels import action_label
 
-    load(api, customers={"K-1": person("Muster", "Klara")})
-    make_grant(api, "Familie", ["K-1"])
-    admin = staff_client(broker, ADMIN)
+    load(broker, customers={"K-1": person("Muster", "Klara")})
+    make_grant(broker, "Familie", ["K-1"])
+    admin = broker_admin.client
     page = text(admin.get(f"/staff/{broker.pk}/audit/"))
     assert 'Freischaltung angelegt <small class="muted">grant.created</small>' in page
     assert '<option value="grant.created">Freischaltung angelegt</option>' in page

@@ -5,15 +5,16 @@ area; the summary counts what the grant shows from the visibility engine."""
 from __future__ import annotations
 
 from einblick.grants.models import Grant, MemberState
-from tests.portal.conftest import contract, load, person, staff_client, text
+from tests.factories import load
+from tests.pages import text
+from tests.samples import contract, person
 
-ADMIN = "chefin@muster-makler.example"
 CLERK = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
 
 
-def portfolio(api) -> None:
+def portfolio(broker) -> None:
     load(
-        api,
+        broker,
         staff={"U-1": CLERK},
         customers={
             "K-1": person("Muster", "Klara", emails=["klara.muster@example.org"]),
@@ -34,9 +35,9 @@ def post(client, url: str, data: dict, htmx: bool = False):
     return client.post(url, data, headers=headers)
 
 
-def test_the_seeds_example_grant_area_by_area(api, broker):
-    portfolio(api)
-    admin = staff_client(broker, ADMIN)
+def test_the_seeds_example_grant_area_by_area(broker, broker_admin):
+    portfolio(broker)
+    admin = broker_admin.client
     created = admin.post(f"/staff/{broker.pk}/grants/new/", {"name": "Familie Muster"})
     grant = Grant.objects.get(name="Familie Muster")
     url = created["Location"]
@@ -79,6 +80,7 @@ def test_the_seeds_example_grant_area_by_area(api, broker):
     }
     assert post(admin, url, actions).status_code == 302
     grant.refresh_from_db()
+    assert grant.clerk is not None
     assert (grant.view, grant.primary_contact, grant.messages, grant.claim_report, grant.show_clerk, grant.clerk.external_id) == (
         "private", True, True, True, True, "U-1"
     )  # fmt: skip
@@ -96,9 +98,9 @@ def test_the_seeds_example_grant_area_by_area(api, broker):
     )  # HRV, KFZ; not KV
 
 
-def test_refusals_are_shown_in_the_area_and_change_nothing(api, broker):
-    portfolio(api)
-    admin = staff_client(broker, ADMIN)
+def test_refusals_are_shown_in_the_area_and_change_nothing(broker, broker_admin):
+    portfolio(broker)
+    admin = broker_admin.client
     url = admin.post(f"/staff/{broker.pk}/grants/new/", {"name": "Test"})["Location"]
     grant = Grant.objects.get(name="Test")
     response = post(admin, url, {"area": "customers", "add": "K-404"})
@@ -123,9 +125,9 @@ def test_refusals_are_shown_in_the_area_and_change_nothing(api, broker):
     )
 
 
-def test_refusals_speak_the_users_language_and_the_api_keeps_its_english(api, broker, settings):
-    portfolio(api)
-    admin = staff_client(broker, ADMIN)
+def test_refusals_speak_the_users_language_and_the_api_keeps_its_english(broker, broker_admin, api, settings):
+    portfolio(broker)
+    admin = broker_admin.client
     url = admin.post(f"/staff/{broker.pk}/grants/new/", {"name": "Test"})["Location"]
     grant = Grant.objects.get(name="Test")
 
@@ -145,9 +147,9 @@ def test_refusals_speak_the_users_language_and_the_api_keeps_its_english(api, br
     assert [e["msg"] for e in answer.json()["errors"]] == ["staff member U-404 does not exist"]
 
 
-def test_users_get_the_link_again_and_are_removed(api, broker):
-    portfolio(api)
-    admin = staff_client(broker, ADMIN)
+def test_users_get_the_link_again_and_are_removed(broker, broker_admin):
+    portfolio(broker)
+    admin = broker_admin.client
     url = admin.post(f"/staff/{broker.pk}/grants/new/", {"name": "Test"})["Location"]
     grant = Grant.objects.get(name="Test")
     post(admin, url, {"area": "users", "action": "share", "email": "neu@example.org"})

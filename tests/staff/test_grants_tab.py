@@ -7,28 +7,28 @@ import re
 
 from einblick.audit.models import AuditEntry
 from einblick.grants.models import Grant
-from tests.portal.conftest import load, make_grant, member_client, person, staff_client, text
+from tests.factories import load, make_grant, member_client
+from tests.pages import text
+from tests.samples import person
 
-ADMIN = "chefin@muster-makler.example"
 
-
-def setup(api):
+def setup(broker):
     load(
-        api,
+        broker,
         customers={
             "K-1": person("Muster", "Klara"),
             "K-2": {"kind": "company", "company_name": "Musterfirma GmbH"},
         },
     )
-    family = make_grant(api, "Familie Muster", ["K-1"])
-    company = make_grant(api, "Firma", ["K-2"], view="business")
+    family = make_grant(broker, "Familie Muster", ["K-1"])
+    company = make_grant(broker, "Firma", ["K-2"], view="business")
     member_client(family, "klara@example.org")
     return family, company
 
 
-def test_the_list_searches_by_name_customer_and_member(api, broker):
-    family, company = setup(api)
-    admin = staff_client(broker, ADMIN)
+def test_the_list_searches_by_name_customer_and_member(broker, broker_admin):
+    family, company = setup(broker)
+    admin = broker_admin.client
     url = f"/staff/{broker.pk}/grants/"
     page = text(admin.get(url))
     assert "Familie Muster" in page and "Firma" in page
@@ -43,9 +43,9 @@ def test_the_list_searches_by_name_customer_and_member(api, broker):
     assert "Keine Freischaltung passt" in text(admin.get(url, {"q": "nichts"}))
 
 
-def test_create_rename_copy_and_delete(api, broker):
-    family, _ = setup(api)
-    admin = staff_client(broker, ADMIN)
+def test_create_rename_copy_and_delete(broker, broker_admin):
+    family, _ = setup(broker)
+    admin = broker_admin.client
     created = admin.post(f"/staff/{broker.pk}/grants/new/", {"name": "  Hausverwaltung   Süd "})
     assert created.status_code == 302
     grant = Grant.objects.get(name="Hausverwaltung Süd")
@@ -70,11 +70,11 @@ def test_create_rename_copy_and_delete(api, broker):
     assert {"grant.created", "grant.renamed", "grant.copied", "grant.deleted"} <= actions
 
 
-def test_another_brokers_grant_is_404_even_for_an_admin(api, broker, other_broker, other_api):
-    setup(api)
-    admin = staff_client(broker, ADMIN)
-    load(other_api, customers={"K-1": person("Fremd")})
-    foreign = make_grant(other_api, "Fremd", ["K-1"])
+def test_another_brokers_grant_is_404_even_for_an_admin(broker, other_broker, broker_admin):
+    setup(broker)
+    admin = broker_admin.client
+    load(other_broker, customers={"K-1": person("Fremd")})
+    foreign = make_grant(other_broker, "Fremd", ["K-1"])
     assert admin.get(f"/staff/{broker.pk}/grants/{foreign.pk}/").status_code == 404
     assert admin.post(f"/staff/{broker.pk}/grants/{foreign.pk}/delete/").status_code == 404
     assert admin.get(f"/staff/{other_broker.pk}/grants/").status_code == 404

@@ -11,26 +11,16 @@ import re
 
 import pytest
 
-from einblick.accounts.models import User
 from einblick.audit.models import AuditEntry
 from einblick.brokers.models import ApiToken, Broker, TariffAccount, hash_token
 from einblick.brokers.services import create_token
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Line
-from tests.conftest import Api
-from tests.portal.conftest import (
-    contract,
-    load,
-    make_grant,
-    member_client,
-    person,
-    portal_part,
-    staff_client,
-    text,
-)
+from tests.apiclient import Api
+from tests.factories import load, make_grant, member_client
+from tests.pages import found, portal_part, text
+from tests.samples import contract, person
 
-ADMIN = "chefin@muster-makler.example"
-USER = "max@muster-makler.example"
 CALCULATOR = {"name": "con:center Muster", "url": "https://cc.example/{account}/rechner?sparte={line}"}
 SECRET = re.compile(r"ebk_[A-Za-z0-9_-]{20,}")
 
@@ -68,15 +58,15 @@ def table_row(page: str, needle: str) -> str:
     return rows[0]
 
 
-def tariff_setup(api):
+def tariff_setup(broker):
     """A tariff account of the AMS (TA-1) and a grant with offer creation that uses it."""
     load(
-        api,
+        broker,
         customers={"K-1": person("Muster", "Klara")},
         tariff_accounts={"TA-1": {"name": "Rechner Alt", "url": "https://alt.example/{account}"}},
     )
     account = TariffAccount.objects.get(external_id="TA-1")
-    grant = make_grant(api, "Familie Muster", ["K-1"], offer_creation=True, tariff_account="TA-1")
+    grant = make_grant(broker, "Familie Muster", ["K-1"], offer_creation=True, tariff_account="TA-1")
     assert grant.tariff_account == account
     return account, grant
 
@@ -84,8 +74,8 @@ def tariff_setup(api):
 # Tarifrechner
 
 
-def test_an_admin_creates_a_tariff_account(broker):
-    admin = staff_client(broker, ADMIN)
+def test_an_admin_creates_a_tariff_account(broker, broker_admin):
+    admin = broker_admin.client
     url = f"/staff/{broker.pk}/tariffs/"
     page = text(admin.get(url))
     assert "<h1>Tarifrechner</h1>" in page and "Noch keine Tarifrechner-Konten." in page
@@ -103,7 +93,7 @@ def test_an_admin_creates_a_tariff_account(broker):
     assert CALCULATOR["name"] in row and CALCULATOR["url"] in row and "keine Freischaltung" in row
     entry = AuditEntry.objects.get(broker=broker, action="tariff_accounts.created")
     assert entry.object_id == account.external_id
-    assert entry.actor_user == User.objects.get(email=ADMIN)
+    assert entry.actor_user == broker_admin.user
     assert version(broker) != before
 
 
@@ -126,8 +116,8 @@ def test_an_admin_creates_a_tariff_account(broker):
         ),
     ],
 )
-def test_an_invalid_tariff_account_is_refused_next_to_the_field(broker, data, field, message):
-    admin = staff_client(broker, ADMIN)
+def test_an_invalid_tariff_account_is_refused_next_to_the_field(broker, data, field, message, broker_admin):
+    admin = broker_admin.client
     before = version(broker)
 
     response = admin.post(f"/staff/{broker.pk}/tariffs/", data)
@@ -142,9 +132,9 @@ def test_an_invalid_tariff_account_is_refused_next_to_the_field(broker, data, fi
     assert version(broker) == before
 
 
-def test_an_admin_edits_a_tariff_account(api, broker):
-    account, _ = tariff_setup(api)
-    admin = staff_client(broker, ADMIN)
+def test_an_admin_edits_a_tariff_account(broker, broker_admin):
+    account, _ = tariff_setup(broker)
+    admin = broker_admin.client
     url = f"/staff/{broker.pk}/tariffs/{account.pk}/"
     page = text(admin.get(url))
     assert 'value="Rechner Alt"' in page and 'value="https://alt.example/{account}"' in page
@@ -172,11 +162,11 @@ def test_an_admin_edits_a_tariff_account(api, broker):
     assert "Rechner Neu" in listed and "Rechner Alt" not in listed
 
 
-def test_the_list_and_the_edit_page_show_the_grants_that_use_an_account(api, broker):
-    account, grant = tariff_setup(api)
-    load(api, tariff_accounts={"TA-2": {"name": "Rechner Frei", "url": "https://frei.example/"}})
+def test_the_list_and_the_edit_page_show_the_grants_that_use_an_account(broker, broker_admin):
+    account, grant = tariff_setup(broker)
+    load(broker, tariff_accounts={"TA-2": {"name": "Rechner Frei", "url": "https://frei.example/"}})
     unused = TariffAccount.objects.get(external_id="TA-2")
-    admin = staff_client(broker, ADMIN)
+    admin = broker_admin.client
 
     listed = text(admin.get(f"/staff/{broker.pk}/tariffs/"))
     used_row = table_row(listed, f"/tariffs/{account.pk}/")
@@ -192,9 +182,9 @@ def test_the_list_and_the_edit_page_show_the_grants_that_use_an_account(api, bro
     assert "keine Freischaltung" in unused_page.split("<h2>Verwendet von</h2>", 1)[1]
 
 
-def test_delete_asks_first_then_deletes_and_the_grant_loses_its_calculator(api, broker):
-    account, grant = tariff_setup(api)
-    admin = staff_client(broker, ADMIN)
+def test_delete_asks_first_then_deletes_and_the_grant_loses_its_calculator(api, broker, broker_admin):
+    account, grant = tariff_setup(broker)
+    admin = broker_admin.client
     url = f"/staff/{broker.pk}/tariffs/{account.pk}/delete/"
     before = version(broker)
 
@@ -218,9 +208,9 @@ def test_delete_asks_first_then_deletes_and_the_grant_loses_its_calculator(api, 
     assert api.get(f"/grants/{grant.pk}").json()["actions"]["tariff_account"] is None
 
 
-def test_another_brokers_tariff_account_is_404(api, broker, other_api, other_broker):
-    admin = staff_client(broker, ADMIN)
-    load(other_api, tariff_accounts={"TA-1": {"name": "Fremder Rechner", "url": "https://fremd.example/"}})
+def test_another_brokers_tariff_account_is_404(broker, other_broker, broker_admin):
+    admin = broker_admin.client
+    load(other_broker, tariff_accounts={"TA-1": {"name": "Fremder Rechner", "url": "https://fremd.example/"}})
     foreign = TariffAccount.objects.get(broker=other_broker)
     before = version(other_broker)
 
@@ -243,8 +233,8 @@ def test_another_brokers_tariff_account_is_404(api, broker, other_api, other_bro
 # Sparten
 
 
-def test_the_lines_tab_shows_the_default_catalogue(broker):
-    admin = staff_client(broker, ADMIN)
+def test_the_lines_tab_shows_the_default_catalogue(broker, broker_admin):
+    admin = broker_admin.client
 
     page = text(admin.get(f"/staff/{broker.pk}/lines/"))
 
@@ -264,8 +254,8 @@ def test_the_lines_tab_shows_the_default_catalogue(broker):
     assert page.count('<th scope="row">') == Line.objects.filter(broker=broker).count() == 11
 
 
-def test_an_admin_edits_a_line(broker):
-    admin = staff_client(broker, ADMIN)
+def test_an_admin_edits_a_line(broker, broker_admin):
+    admin = broker_admin.client
     line = Line.objects.get(broker=broker, code="HRV")
     before = version(broker)
 
@@ -278,7 +268,7 @@ def test_an_admin_edits_a_line(broker):
     assert (line.code, line.label, line.group, line.gdv) == ("HRV", "Wohninhalt", "Sonstiges", "130")
     assert version(broker) != before
     entry = AuditEntry.objects.get(broker=broker, action="lines.updated")
-    assert entry.object_id == "HRV" and entry.actor_user == User.objects.get(email=ADMIN)
+    assert entry.object_id == "HRV" and entry.actor_user == broker_admin.user
     page = text(admin.get(f"/staff/{broker.pk}/lines/"))
     assert "Die Sparte HRV ist gespeichert." in page
     row = table_row(page, '<th scope="row">HRV</th>')
@@ -298,8 +288,8 @@ def test_an_admin_edits_a_line(broker):
         ({"label": "Wohninhalt"}, "group", "Dieses Feld ist zwingend erforderlich."),
     ],
 )
-def test_an_invalid_line_edit_is_refused(broker, data, field, message):
-    admin = staff_client(broker, ADMIN)
+def test_an_invalid_line_edit_is_refused(broker, data, field, message, broker_admin):
+    admin = broker_admin.client
     line = Line.objects.get(broker=broker, code="HRV")
     before = version(broker)
 
@@ -313,8 +303,8 @@ def test_an_invalid_line_edit_is_refused(broker, data, field, message):
     assert "lines.updated" not in actions(broker)
 
 
-def test_another_brokers_line_is_404(broker, other_broker):
-    admin = staff_client(broker, ADMIN)
+def test_another_brokers_line_is_404(broker, other_broker, broker_admin):
+    admin = broker_admin.client
     foreign = Line.objects.get(broker=other_broker, code="HRV")
     before = version(other_broker)
 
@@ -329,19 +319,19 @@ def test_another_brokers_line_is_404(broker, other_broker):
     assert version(other_broker) == before
 
 
-def test_a_changed_label_shows_in_the_portal_at_the_next_request(api, broker):
+def test_a_changed_label_shows_in_the_portal_at_the_next_request(broker, broker_admin):
     load(
-        api,
+        broker,
         customers={"K-1": person("Muster", "Klara")},
         contracts={"C-1": contract("K-1", "N-1", "HRV"), "C-2": contract("K-1", "N-2", "KFZ")},
     )
-    grant = make_grant(api, "Firma", ["K-1"], view="business")
+    grant = make_grant(broker, "Firma", ["K-1"], view="business")
     member = member_client(grant, "firma@example.org")
     url = f"/portal/{grant.pk}/"
     for _ in range(2):  # the second answer comes from the cache
         page = portal_part(text(member.get(url)))
         assert "<td>Hausrat</td>" in page and "<td>Kraftfahrt</td>" in page
-    admin = staff_client(broker, ADMIN)
+    admin = broker_admin.client
     line = Line.objects.get(broker=broker, code="HRV")
 
     assert (
@@ -359,8 +349,8 @@ def test_a_changed_label_shows_in_the_portal_at_the_next_request(api, broker):
 # API-Zugänge
 
 
-def test_a_new_token_is_shown_once_and_works_against_the_api(broker):
-    admin = staff_client(broker, ADMIN)
+def test_a_new_token_is_shown_once_and_works_against_the_api(broker, broker_admin):
+    admin = broker_admin.client
     url = f"/staff/{broker.pk}/api/"
     assert "Noch keine Tokens." in text(admin.get(url))
 
@@ -378,7 +368,7 @@ def test_a_new_token_is_shown_once_and_works_against_the_api(broker):
     assert token.key_hash == hash_token(secret) and token.prefix == secret[:10]
     assert secret not in token.key_hash + token.prefix
     entry = AuditEntry.objects.get(broker=broker, action="api_token.created")
-    assert entry.object_id == token.prefix and entry.actor_user == User.objects.get(email=ADMIN)
+    assert entry.object_id == token.prefix and entry.actor_user == broker_admin.user
     assert entry.data == {"read_only": False}
 
     later = text(admin.get(url))
@@ -397,11 +387,11 @@ def test_a_new_token_is_shown_once_and_works_against_the_api(broker):
     assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", cells(row)[4]), cells(row)
 
 
-def test_a_read_only_token_can_read_but_not_write(broker):
-    admin = staff_client(broker, ADMIN)
+def test_a_read_only_token_can_read_but_not_write(broker, broker_admin):
+    admin = broker_admin.client
     response = admin.post(f"/staff/{broker.pk}/api/", {"name": "Reporting", "read_only": "on"})
     assert response.status_code == 200
-    secret = SECRET.search(response.content.decode()).group(0)
+    secret = found(SECRET, response.content.decode())
     token = ApiToken.objects.get(broker=broker, name="Reporting")
     assert token.read_only
     assert AuditEntry.objects.get(broker=broker, action="api_token.created").data == {"read_only": True}
@@ -414,8 +404,8 @@ def test_a_read_only_token_can_read_but_not_write(broker):
     assert "Nur Lesezugriff" in table_row(text(admin.get(f"/staff/{broker.pk}/api/")), "Reporting")
 
 
-def test_a_token_without_a_name_is_refused(broker):
-    admin = staff_client(broker, ADMIN)
+def test_a_token_without_a_name_is_refused(broker, broker_admin):
+    admin = broker_admin.client
 
     response = admin.post(f"/staff/{broker.pk}/api/", {"name": ""})
 
@@ -427,10 +417,10 @@ def test_a_token_without_a_name_is_refused(broker):
     assert "api_token.created" not in actions(broker)
 
 
-def test_revoke_asks_first_then_the_api_refuses_the_token(broker):
+def test_revoke_asks_first_then_the_api_refuses_the_token(broker, broker_admin):
     token, secret = create_token(broker=broker, name="AMS")
     ams = Api(secret)
-    admin = staff_client(broker, ADMIN)
+    admin = broker_admin.client
     url = f"/staff/{broker.pk}/api/{token.pk}/revoke/"
     listed = text(admin.get(f"/staff/{broker.pk}/api/"))
     assert f'href="{url}"' in table_row(listed, f"{token.prefix}…")
@@ -449,15 +439,15 @@ def test_revoke_asks_first_then_the_api_refuses_the_token(broker):
     assert token.revoked_at is not None
     assert ams.get("/lines").status_code == 401
     entry = AuditEntry.objects.get(broker=broker, action="api_token.revoked")
-    assert entry.object_id == token.prefix and entry.actor_user == User.objects.get(email=ADMIN)
+    assert entry.object_id == token.prefix and entry.actor_user == broker_admin.user
     page = text(admin.get(f"/staff/{broker.pk}/api/"))
     assert "Der Token „AMS“ ist widerrufen." in page
     row = table_row(page, f"{token.prefix}…")
     assert "widerrufen am" in row and f'href="{url}"' not in row
 
 
-def test_another_brokers_token_is_404(broker, other_broker):
-    admin = staff_client(broker, ADMIN)
+def test_another_brokers_token_is_404(broker, other_broker, broker_admin):
+    admin = broker_admin.client
     foreign, secret = create_token(broker=other_broker, name="Fremd-AMS")
 
     assert admin.get(f"/staff/{broker.pk}/api/{foreign.pk}/revoke/").status_code == 404
@@ -471,8 +461,8 @@ def test_another_brokers_token_is_404(broker, other_broker):
     assert "Fremd-AMS" not in text(admin.get(f"/staff/{broker.pk}/api/"))
 
 
-def test_the_webhook_is_saved_with_a_secret_shown_once_and_removed(broker):
-    admin = staff_client(broker, ADMIN)
+def test_the_webhook_is_saved_with_a_secret_shown_once_and_removed(broker, broker_admin):
+    admin = broker_admin.client
     url = f"/staff/{broker.pk}/api/webhook/"
 
     response = admin.post(url, {"url": "https://ams.example/hook"})
@@ -509,8 +499,8 @@ def test_the_webhook_is_saved_with_a_secret_shown_once_and_removed(broker):
         ("ftp://ams.example/hook", "Bitte geben Sie eine http- oder https-Adresse ein."),
     ],
 )
-def test_an_invalid_webhook_is_refused_and_the_old_one_kept(broker, value, message):
-    admin = staff_client(broker, ADMIN)
+def test_an_invalid_webhook_is_refused_and_the_old_one_kept(broker, value, message, broker_admin):
+    admin = broker_admin.client
     url = f"/staff/{broker.pk}/api/webhook/"
     assert admin.post(url, {"url": "https://ams.example/hook"}).status_code == 200
     broker.refresh_from_db()
@@ -528,18 +518,18 @@ def test_an_invalid_webhook_is_refused_and_the_old_one_kept(broker, value, messa
     assert AuditEntry.objects.filter(broker=broker).count() == count
 
 
-def test_the_webhook_takes_no_get(broker):
-    admin = staff_client(broker, ADMIN)
+def test_the_webhook_takes_no_get(broker, broker_admin):
+    admin = broker_admin.client
     assert admin.get(f"/staff/{broker.pk}/api/webhook/").status_code == 405
 
 
 # A staff user (role user): the settings are for administrators
 
 
-def test_a_staff_user_cannot_write_any_of_these_tabs(api, broker):
-    account, grant = tariff_setup(api)
+def test_a_staff_user_cannot_write_any_of_these_tabs(api, broker, broker_user):  # api: the token "AMS"
+    account, grant = tariff_setup(broker)
     token, secret = create_token(broker=broker, name="AMS Produktion")
-    user = staff_client(broker, USER, role="user")
+    user = broker_user.client
     line = Line.objects.get(broker=broker, code="HRV")
     b = broker.pk
     posts = [

@@ -11,16 +11,18 @@ from django.test import Client
 from einblick.accounts.models import Invitation, User
 from einblick.audit.models import AuditEntry
 from einblick.brokers.models import Broker, StaffMember, StaffRole
-from tests.accounts.conftest import PASSWORD, link_in, log_in, text_of
-from tests.portal.conftest import account, load, make_grant, person, staff_client, text
+from tests.factories import PASSWORD, account, load, make_grant, staff_client
+from tests.mail import link_in, text_of
+from tests.pages import log_in, text
+from tests.samples import person
 
-ADMIN = "chefin@muster-makler.example"
+ADMIN = "chefin@muster-makler.example"  # the broker_admin persona
 MAILS = pytest.mark.django_db(transaction=True)  # mails leave after commit
 
 
 @pytest.fixture
-def admin(broker):
-    return staff_client(broker, ADMIN)
+def admin(broker_admin):
+    return broker_admin.client
 
 
 def me(broker) -> StaffMember:
@@ -32,12 +34,12 @@ def add(admin, broker, **data):
     return admin.post(f"/staff/{broker.pk}/staff/", body)
 
 
-def test_the_list_shows_roles_login_states_and_clerk_duties(api, broker, admin):
-    load(api, customers={"K-1": person("Muster", "Klara")})
+def test_the_list_shows_roles_login_states_and_clerk_duties(broker, admin):
+    load(broker, customers={"K-1": person("Muster", "Klara")})
     StaffMember.objects.create(
         broker=broker, external_id="U-9", name="Ohne Zugang", email="o@x.example", role="none"
     )
-    make_grant(api, "Familie", ["K-1"], clerk=me(broker).external_id)
+    make_grant(broker, "Familie", ["K-1"], clerk=me(broker).external_id)
     page = text(admin.get(f"/staff/{broker.pk}/staff/"))
     row = page[page.index("Ohne Zugang") :].split("</tr>")[0]
     assert "Kein Zugang" in row and "<td>–</td>" in row  # role none: no login state
@@ -167,11 +169,11 @@ def test_the_last_admin_can_neither_step_down_nor_remove_themselves(broker, admi
     assert AuditEntry.objects.filter(broker=broker, action="staff.deleted").exists()
 
 
-def test_removing_a_clerk_asks_first_and_leaves_the_grant_without_one(api, broker, admin):
-    load(api, customers={"K-1": person("Muster", "Klara")})
+def test_removing_a_clerk_asks_first_and_leaves_the_grant_without_one(broker, admin):
+    load(broker, customers={"K-1": person("Muster", "Klara")})
     clerk_client = staff_client(broker, "clerk@muster-makler.example", role="user")
     clerk = StaffMember.objects.get(email="clerk@muster-makler.example")
-    grant = make_grant(api, "Familie", ["K-1"], clerk=clerk.external_id)
+    grant = make_grant(broker, "Familie", ["K-1"], clerk=clerk.external_id)
     url = f"/staff/{broker.pk}/staff/{clerk.pk}/delete/"
     confirm = text(admin.get(url))
     assert "Familie" in confirm and StaffMember.objects.filter(pk=clerk.pk).exists()
@@ -234,11 +236,11 @@ def test_a_link_dies_when_the_ams_changes_the_address(api, broker, admin, smtp):
     assert new.get("/accounts/invitation/").status_code == 200
 
 
-def test_losing_the_login_role_ends_the_clerk_duty(api, broker, admin):
-    load(api, customers={"K-1": person("Muster", "Klara")})
+def test_losing_the_login_role_ends_the_clerk_duty(broker, admin):
+    load(broker, customers={"K-1": person("Muster", "Klara")})
     staff_client(broker, "clerk@muster-makler.example", role="user")
     clerk = StaffMember.objects.get(email="clerk@muster-makler.example")
-    grant = make_grant(api, "Familie", ["K-1"], clerk=clerk.external_id, show_clerk=True)
+    grant = make_grant(broker, "Familie", ["K-1"], clerk=clerk.external_id, show_clerk=True)
     version = Broker.objects.get(pk=broker.pk).data_version
     url = f"/staff/{broker.pk}/staff/{clerk.pk}/"
     assert admin.post(url, {"name": clerk.name, "phone": "", "role": "none"}).status_code == 302
@@ -279,10 +281,10 @@ def test_an_admin_who_steps_down_lands_in_the_office(broker, admin):
 
 
 def test_a_clerk_whose_login_the_ams_took_away_does_not_block_the_editor(api, broker, admin):
-    load(api, customers={"K-1": person("Muster", "Klara")})
+    load(broker, customers={"K-1": person("Muster", "Klara")})
     staff_client(broker, "clerk@muster-makler.example", role="user")
     clerk = StaffMember.objects.get(email="clerk@muster-makler.example")
-    grant = make_grant(api, "Familie", ["K-1"], clerk=clerk.external_id)
+    grant = make_grant(broker, "Familie", ["K-1"], clerk=clerk.external_id)
     body = {"name": clerk.name, "email": clerk.email, "role": "none"}
     assert api.put(f"/staff/{clerk.external_id}", body).status_code == 200
     response = admin.post(f"/staff/{broker.pk}/grants/{grant.pk}/", {"area": "sharing", "claims": "on"})
