@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.test import override_settings
+from django.utils import translation
 
 from einblick.brokers.models import Broker
 from einblick.brokers.services import create_token
@@ -162,6 +163,15 @@ def _argon2_when_marked(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     with override_settings(PASSWORD_HASHERS=PRODUCTION_HASHERS):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the installation's language (German), whatever a request of the test
+    before activated (the language middleware activates per request and never resets)."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
