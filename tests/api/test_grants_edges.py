@@ -42,3 +42,14 @@ def test_it_refuses_a_combined_view_over_more_grants_than_it_can_combine(api, db
     response = api.get("/users/klara@example.org/view")
 
     assert_error(response, 422, "path", "email")
+
+
+def test_an_account_is_found_however_the_address_is_capitalised_beyond_ascii(api, db):
+    """The address is lower-cased as members are stored before the account is looked up: SQLite's
+    case-insensitive match knows only ASCII, so "Änne@…" would miss "änne@…" and invite her."""
+    User.objects.create_user("änne@example.de", "ein langes Passwort 42")
+    grant_id = _grant(api)
+
+    member = api.post(f"/grants/{grant_id}/members", {"email": "Änne@Example.de"}).json()
+
+    assert (member["email"], member["state"]) == ("änne@example.de", "active")

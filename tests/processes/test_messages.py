@@ -212,6 +212,9 @@ def test_a_closed_thread_takes_no_answer(family):
     assert response.status_code == 200
     assert "geschlossen" in response.content.decode()
     assert process.messages.count() == 1
+    refused = text(response)  # the refusal is shown, and what was typed is not lost
+    assert "Der Vorgang ist abgeschlossen; bitte schreiben Sie eine neue Nachricht." in refused
+    assert "Ihr Text, der nicht gesendet wurde:" in refused and "Hallo?" in refused
 
 
 def test_anonymous_visitors_are_sent_to_the_login(family):

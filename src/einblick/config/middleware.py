@@ -34,6 +34,7 @@ class SecurityHeadersMiddleware:
             response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if request.user.is_authenticated if hasattr(request, "user") else False:
+        signed_in = request.user.is_authenticated if hasattr(request, "user") else False
+        if signed_in or request.path.startswith("/api/"):  # api-v1.md: every API answer is no-store
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -17,6 +17,7 @@ def share(*, grant: Grant, actor: Actor, email: str) -> tuple[GrantMember, bool]
     """Teilen: a registered e-mail becomes active at once and gets a notice, an unknown one is
     invited by e-mail with a single-use link (accounts.invitations). Returns the member and whether
     it is new; sharing again with a member changes nothing."""
+    email = email.strip().lower()  # as members are stored: the account is found however it was typed
     known = User.objects.filter(email__iexact=email, is_active=True).exists()
     member, created = services.add_member(grant=grant, actor=actor, email=email, active=known)
     if created:
