@@ -57,12 +57,13 @@ browser:
 		echo "!! $(CHROMIUM) is missing: run 'sudo apt-get install --no-install-recommends chromium'; until then the browser tests fail (EINBLICK_SKIP_BROWSER=1 skips them)" >&2; \
 	fi
 
-# The suite runs on pytest-xdist workers, one per CPU (PYTEST_WORKERS=0: in this process, which is
-# quicker for one file: make test PYTEST_WORKERS=0 PYTEST_ARGS=tests/portal/test_cache.py). Whole files
-# go to a worker (--dist loadfile), so a module's expensive fixtures are set up once.
+# The suite runs on pytest-xdist workers, one per CPU, each with its own test database and data
+# directory; tests go out one by one (--dist load measured quicker than whole files per worker).
+# PYTEST_WORKERS=0 runs in one process, quicker for a single file:
+#   make test PYTEST_WORKERS=0 PYTEST_ARGS=tests/portal/test_cache.py
 PYTEST_WORKERS ?= auto
 test: install browser
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench

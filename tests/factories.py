@@ -1,8 +1,7 @@
 """Brokers, accounts, staff, portfolios, grants and members for the tests, built through Einblick's own
 services (the broker service, the import, the grant services), so that test data is data the
-application could have made. The personas of tests/conftest.py are built from these.
-
-Every import of application code that tests need for building data is here, in one place."""
+application could have made. The personas of tests/conftest.py are built from these. When a service
+moves to another app, most of the tests' imports of it to follow are here."""
 
 from __future__ import annotations
 

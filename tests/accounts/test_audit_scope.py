@@ -7,9 +7,8 @@ from django.test import Client
 
 from einblick.audit.models import AuditEntry
 from einblick.brokers.models import StaffMember
-from einblick.grants.models import Grant
 from einblick.office.members import share
-from tests.factories import PASSWORD, give_totp, join
+from tests.factories import PASSWORD, give_totp, join, make_grant
 from tests.pages import log_in
 
 
@@ -21,7 +20,7 @@ def test_a_broker_that_only_invited_an_address_does_not_see_that_persons_logins(
     db, broker, other_broker, grant
 ):
     join(grant, "klara@example.org", PASSWORD)
-    snoop = Grant.objects.create(broker=other_broker, name="Neugierig")
+    snoop = make_grant(other_broker, "Neugierig")
     share(grant=snoop, actor=None, email="someone.else@example.org")
     snoop.members.create(
         email="klara@example.org", state="invited", invited_at=grant.members.get().invited_at
@@ -88,7 +87,7 @@ def test_an_invitation_login_is_in_the_session_list_at_once(broker, smtp):
 
     from tests.mail import link_in
 
-    grant = Grant.objects.create(broker=broker, name="Familie")
+    grant = make_grant(broker, "Familie")
     share(grant=grant, actor=None, email="neu@example.org")
     [mail] = smtp.wait(1)
     client = Client()

@@ -8,9 +8,8 @@ from django.test import Client
 from einblick.accounts.models import User
 from einblick.accounts.roles import is_staff_user, member_grants, mfa_required
 from einblick.brokers.models import StaffMember
-from einblick.grants.models import Grant
 from einblick.office.members import share
-from tests.factories import make_staff, make_user, staff_client
+from tests.factories import make_grant, make_staff, make_user, staff_client
 
 OUTBOX = "einblick.accounts.outbox.OutboxBackend"
 
@@ -32,7 +31,7 @@ def _with_factor(user):
 def test_the_outbox_keeps_each_mail_as_a_file_and_staff_read_their_brokers_mails(
     outbox, broker, other_broker, grant, django_capture_on_commit_callbacks
 ):
-    other_grant = Grant.objects.create(broker=other_broker, name="Andere")
+    other_grant = make_grant(other_broker, "Andere")
     with django_capture_on_commit_callbacks(execute=True):
         share(grant=grant, actor=None, email="neu@example.org")
         share(grant=other_grant, actor=None, email="fremd@example.org")
@@ -76,8 +75,8 @@ def test_a_staff_address_added_to_a_grant_gets_that_grant_and_stays_staff_of_its
     broker, other_broker, django_capture_on_commit_callbacks
 ):
     staff = make_staff(other_broker, "erika@andere.example", role="user")
-    grant = Grant.objects.create(broker=broker, name="Nur diese")
-    Grant.objects.create(broker=broker, name="Nicht diese")
+    grant = make_grant(broker, "Nur diese")
+    make_grant(broker, "Nicht diese")
 
     share(grant=grant, actor=None, email="Erika@Andere.example")
 

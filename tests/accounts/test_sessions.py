@@ -3,7 +3,6 @@ user can end their other sessions, and lost access (member removed, grant delete
 
 from __future__ import annotations
 
-import copy
 import os
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from einblick.accounts.models import User
 from tests.factories import PASSWORD, make_staff, make_user
 from tests.mail import link_in
 from tests.pages import log_in
-from tests.samples import CONTRACT, CUSTOMER, GRANT
+from tests.samples import CONTRACT, CUSTOMER, example_grant
 
 START = datetime(2026, 11, 27, 9, 0, 5, tzinfo=UTC)
 NEW_PASSWORD = "ein ganz anderer langer Satz 7"
@@ -341,10 +340,7 @@ def _portfolio(api) -> None:
 
 
 def _grant(api, name: str, customer: str) -> str:
-    body = copy.deepcopy(GRANT)
-    body.update(name=name, customers=[customer])
-    body["actions"]["clerk"] = None
-    created = api.post("/grants", body)
+    created = api.post("/grants", example_grant(name, [customer]))
     assert created.status_code == 201, created.content
     return created.json()["id"]
 

@@ -6,10 +6,8 @@ import pytest
 from django.test import Client
 
 from einblick.brokers.models import Broker
-from einblick.grants.models import Grant
-from einblick.office.members import share
 from einblick.portal.branding import DARK, LIGHT, contrast, ink_on, stylesheet
-from tests.factories import make_user
+from tests.factories import make_grant, member_client
 
 
 @pytest.mark.parametrize(
@@ -26,23 +24,18 @@ def test_without_colours_the_portal_uses_einbliks_own_and_a_pale_colour_never_co
     assert "--link: #1f2933" in pale  # yellow links on white would be unreadable
 
 
-def test_the_brand_stylesheet_is_for_the_brokers_own_people_and_others_answer_404(broker, other_broker):
+def test_the_brand_stylesheet_is_for_the_brokers_own_people_and_others_answer_404(
+    broker, other_broker, klara
+):
     Broker.objects.filter(pk=broker.pk).update(brand_color="#0f766e", accent_color="#b45309")
     anonymous = Client().get(f"/portal/brand/{broker.pk}.css")
     assert anonymous.status_code == 302
-    stranger = Client()
-    stranger.force_login(make_user("fremd@example.org"))
-    share(
-        grant=Grant.objects.create(broker=other_broker, name="Andere"), actor=None, email="fremd@example.org"
-    )
+    stranger = member_client(make_grant(other_broker, "Andere"), "fremd@example.org")
     assert stranger.get(f"/portal/brand/{broker.pk}.css").status_code == 404
-    client = Client()
-    client.force_login(make_user("klara@example.org"))
-    share(grant=Grant.objects.create(broker=broker, name="Familie"), actor=None, email="klara@example.org")
-    css = client.get(f"/portal/brand/{broker.pk}.css")
+    css = klara.client.get(f"/portal/brand/{broker.pk}.css")
     assert css.status_code == 200 and css["Content-Type"].startswith("text/css")
     assert "--brand: #0f766e" in css.content.decode() and "--accent: #b45309" in css.content.decode()
-    assert client.get("/portal/brand/999999.css").status_code == 404
+    assert klara.client.get("/portal/brand/999999.css").status_code == 404
 
 
 def test_a_colour_that_is_not_hex_is_refused_by_the_model(broker):
