@@ -8,6 +8,8 @@ import struct
 import zlib
 from typing import Any
 
+from einblick.grants.models import STATUS_OPTIONS
+
 # --- the examples of api-v1.md ---------------------------------------------------------------------
 
 CUSTOMER: dict[str, Any] = {
@@ -96,19 +98,7 @@ def example_grant(name: str = "Familie Muster", customers: list[str] | None = No
 # --- portfolio payloads, built small ------------------------------------------------------------------
 
 # Every status option of visibility.md §1: a grant that lists them all shares every status.
-ALL_STATUSES = [
-    "ANFRAGE",
-    "ANGEBOT",
-    "FREMD",
-    "FREMDTEIL",
-    "GESPERRT",
-    "INFO",
-    "RUHEND",
-    "STORNO",
-    "ANTRAG",
-    "POLICE",
-    "EIGEN",
-]
+ALL_STATUSES = list(STATUS_OPTIONS)
 
 _PERSON: dict[str, Any] = {
     "kind": "person",
