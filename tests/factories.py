@@ -16,6 +16,7 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.test import Client
 
+from einblick.accounts import consent
 from einblick.accounts.models import User
 from einblick.brokers.models import Broker, StaffMember
 from einblick.grants.models import Grant, MemberState
@@ -42,6 +43,16 @@ def make_user(email: str, password: str | None = PASSWORD, **extra: Any) -> User
     user = User.objects.create_user(email, password, **extra)
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user
+
+
+def accepted(broker: Broker | Grant | str, email: str) -> None:
+    """The person has said yes to the broker (domain.md §3), as accepting one of its invitations
+    leaves it; the broker may be given by a grant or a grant's id (of an API answer)."""
+    if isinstance(broker, str):
+        broker = Grant.objects.get(pk=broker)
+    if isinstance(broker, Grant):
+        broker = broker.broker
+    consent.record(broker=broker, email=email)
 
 
 def account(email: str) -> User:
@@ -79,6 +90,7 @@ def make_staff(
         data={"name": name, "email": email, "role": role},
     )
     user = account(email) if password is None else make_user(email, password)
+    accepted(broker, email)  # as if they had accepted the staff invitation
     if totp:
         give_totp(user)
     return user
@@ -127,9 +139,10 @@ def make_grant(
 
 
 def join(grant: Grant, email: str, password: str | None = None) -> User:
-    """An active member of the grant (Teilen with an address that has an account): the account of the
-    address, or a new one (with `password`: a new account with that password)."""
+    """An active member of the grant (Teilen with a person who has accepted the broker): the account of
+    the address, or a new one (with `password`: a new account with that password)."""
     user = account(email) if password is None else make_user(email, password)
+    accepted(grant, email)
     member, _ = share(grant=grant, actor=None, email=email)
     assert member.state == MemberState.ACTIVE
     return user

@@ -17,7 +17,7 @@ from django.test import Client
 from einblick.accounts.models import User
 from einblick.audit.models import AuditEntry
 from einblick.brokers.models import Broker
-from tests.factories import PASSWORD, join, make_staff, make_user
+from tests.factories import PASSWORD, accepted, join, make_staff, make_user
 from tests.mail import link_in
 from tests.mfa import activate_totp
 from tests.pages import log_in
@@ -63,6 +63,7 @@ def test_a_login_of_someone_in_two_brokers_is_logged_in_each_brokers_log(db, bro
 
     join(grant, "klara@example.org", PASSWORD)
     theirs = create_grant(broker=other_broker, actor=None, data=GrantIn.model_validate({"name": "Y"}))
+    accepted(other_broker, "klara@example.org")  # she said yes to the other broker too
     share(grant=theirs, actor=None, email="klara@example.org")
 
     login_from(Client(), "klara@example.org")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.factories import PASSWORD, example_portfolio, make_user
+from tests.factories import PASSWORD, accepted, example_portfolio, make_user
 from tests.mail import html_of, link_in, text_of
 from tests.pages import log_in
 from tests.samples import example_grant
@@ -63,9 +63,10 @@ def test_an_invited_person_follows_the_mailed_link_sets_a_password_and_sees_the_
     assert again.get("/accounts/invitation/").status_code == 404
 
 
-def test_a_known_address_becomes_active_at_once_and_gets_a_notice(api, smtp):
+def test_a_person_who_accepted_the_broker_becomes_active_at_once_and_gets_a_notice(api, smtp):
     make_user("klara.muster@example.org")
     grant = api.post("/grants", {"name": "Familie Muster"}).json()
+    accepted(grant["id"], "klara.muster@example.org")
     added = api.post(f"/grants/{grant['id']}/members", {"email": "klara.muster@example.org"})
     assert added.json()["state"] == "active"
     [mail] = smtp.wait(1)
@@ -77,7 +78,8 @@ def test_the_invitation_mail_is_german_with_a_text_and_an_html_part(api, smtp):
     grant = api.post("/grants", {"name": "Familie Muster"}).json()
     api.post(f"/grants/{grant['id']}/members", {"email": "klara.muster@example.org"})
     [mail] = smtp.wait(1)
-    assert mail["Subject"] == "Ihr Zugang zum Kundenportal von Muster Makler GmbH"
+    assert mail["Subject"] == "Muster Makler GmbH lädt Sie in sein Kundenportal ein"
+    assert mail["From"] == "Muster Makler GmbH <portal@localhost>"
     assert "14 Tage" in text_of(mail)
     assert "14 Tage" in html_of(mail)
     assert mail.get_body(preferencelist=("plain",)) is not mail.get_body(preferencelist=("html",))

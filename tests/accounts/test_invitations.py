@@ -15,13 +15,13 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 
-from einblick.accounts.models import Invitation, User
+from einblick.accounts.models import Consent, Invitation, User
 from einblick.audit.models import AuditEntry
 from einblick.grants.models import Grant, GrantMember, MemberState
 from einblick.office.members import share
-from tests.factories import PASSWORD, make_grant, make_user
+from tests.factories import PASSWORD, accepted, make_grant, make_user
 from tests.mail import link_in, text_of
-from tests.pages import log_in
+from tests.pages import log_in, text
 
 pytestmark = pytest.mark.django_db
 
@@ -356,14 +356,15 @@ def test_a_dead_link_of_one_grant_does_not_activate_the_address_in_another_grant
     assert not User.objects.exists()
 
 
-def test_accepting_activates_every_invited_membership_of_the_address_but_none_of_other_addresses(
-    broker, other_broker, grant, invite
-):
-    """Current behaviour (accounts.invitations.accept_invitation): once the address has an account,
-    it is a known e-mail, and a known e-mail joins at once, so its other invitations become active
-    too and their links are used up. Other addresses in the same grants stay invited."""
+def test_accepting_with_the_link_accepts_that_broker_only(broker, other_broker, grant, invite):
+    """Choosing a password with broker A's link is a yes to A (accounts.consent): every open
+    invitation of A for the address becomes active and its links are used up. Broker B's invitation
+    of the same address waits for its own answer (the portal's card) and its link stays valid; other
+    addresses in the same grants stay invited."""
+    second = make_grant(broker, "Zweite Familie")
     foreign = make_grant(other_broker, "Fremde Familie")
     path = invite(grant)
+    invite(second)
     foreign_path = invite(foreign)
     invite(grant, "nachbar@example.org")
     invite(foreign, "nachbarin@example.org")
@@ -371,20 +372,20 @@ def test_accepting_activates_every_invited_membership_of_the_address_but_none_of
     assert accept(Client(), path).status_code == 302
 
     assert state_of(grant) == MemberState.ACTIVE
-    assert state_of(foreign) == MemberState.ACTIVE
-    assert GrantMember.objects.get(grant=foreign, email=INVITEE).joined_at is not None
+    assert state_of(second) == MemberState.ACTIVE
+    assert GrantMember.objects.get(grant=second, email=INVITEE).joined_at is not None
+    assert state_of(foreign) == MemberState.INVITED
     assert state_of(grant, "nachbar@example.org") == MemberState.INVITED
     assert state_of(foreign, "nachbarin@example.org") == MemberState.INVITED
-    assert set(Invitation.objects.values_list("member__email", flat=True)) == {
-        "nachbar@example.org",
-        "nachbarin@example.org",
+    assert set(Invitation.objects.values_list("member__email", "member__grant")) == {
+        ("nachbar@example.org", grant.pk),
+        ("nachbarin@example.org", foreign.pk),
+        (INVITEE, foreign.pk),
     }
-    assert_invalid_link(open_link(Client(), foreign_path))
+    assert open_link(Client(), foreign_path).status_code == 200
+    assert set(Consent.objects.values_list("broker", "email")) == {(broker.pk, INVITEE)}
     accepted = AuditEntry.objects.filter(action="account.invitation_accepted")
-    assert {(e.broker_id, e.object_id) for e in accepted} == {
-        (broker.pk, grant.pk),
-        (other_broker.pk, foreign.pk),
-    }
+    assert {(e.broker_id, e.object_id) for e in accepted} == {(broker.pk, grant.pk), (broker.pk, second.pk)}
 
 
 # Host header -----------------------------------------------------------------------------------------
@@ -427,6 +428,7 @@ def test_the_notice_to_a_known_address_links_to_the_base_url_as_well(
 ):
     settings.BASE_URL = "https://portal.makler.example"
     make_user(INVITEE)
+    accepted(grant, INVITEE)  # she has said yes to this broker before: a notice, not an invitation
 
     with django_capture_on_commit_callbacks(execute=True):
         added = api.client.post(
@@ -560,7 +562,8 @@ def test_the_used_token_does_not_stay_in_the_session_after_acceptance(grant, inv
 # An account made meanwhile ---------------------------------------------------------------------------
 
 
-def test_an_account_made_meanwhile_is_activated_by_the_link_without_touching_its_password(grant, invite):
+def test_an_account_made_meanwhile_is_asked_to_log_in_and_the_link_activates_nothing(grant, invite):
+    """An existing account answers after login, on the portal's card: holding the link is no yes."""
     path = invite(grant)
     user = make_user(INVITEE, OTHER_PASSWORD)
     hash_before = User.objects.get(pk=user.pk).password
@@ -569,13 +572,15 @@ def test_an_account_made_meanwhile_is_activated_by_the_link_without_touching_its
     assert browser.get(path).status_code == 302
     answer = browser.get("/accounts/invitation/")
 
-    assert answer.status_code == 302
-    assert answer["Location"] == "/accounts/login/"
-    assert state_of(grant) == MemberState.ACTIVE
+    assert answer.status_code == 200
+    assert "Bitte melden Sie sich an" in text(answer)
+    assert 'href="/accounts/login/"' in answer.content.decode()
+    assert 'name="password1"' not in answer.content.decode()
+    assert state_of(grant) == MemberState.INVITED
     user.refresh_from_db()
     assert user.password == hash_before
     assert "_auth_user_id" not in browser.session
-    assert_invalid_link(open_link(Client(), path))
+    assert not Consent.objects.exists()
 
 
 def test_a_password_posted_to_a_link_whose_address_got_an_account_meanwhile_is_ignored(grant, invite):
@@ -586,13 +591,13 @@ def test_a_password_posted_to_a_link_whose_address_got_an_account_meanwhile_is_i
 
     answer = set_password(browser, PASSWORD)
 
-    assert answer.status_code == 302
-    assert answer["Location"] == "/accounts/login/"
+    assert answer.status_code == 200
+    assert "Bitte melden Sie sich an" in text(answer)
     user.refresh_from_db()
     assert user.check_password(OTHER_PASSWORD)
     assert not user.check_password(PASSWORD)
     assert "_auth_user_id" not in browser.session
-    assert state_of(grant) == MemberState.ACTIVE
+    assert state_of(grant) == MemberState.INVITED
 
 
 def test_a_logged_in_other_user_following_the_link_of_an_existing_account_is_logged_out(grant, invite):
@@ -605,9 +610,10 @@ def test_a_logged_in_other_user_following_the_link_of_an_existing_account_is_log
     assert browser.get(path).status_code == 302
     answer = browser.get("/accounts/invitation/")
 
-    assert answer["Location"] == "/accounts/login/"
+    assert answer.status_code == 200
+    assert "Bitte melden Sie sich an" in text(answer)
     assert "_auth_user_id" not in browser.session
-    assert state_of(grant) == MemberState.ACTIVE
+    assert state_of(grant) == MemberState.INVITED
 
 
 # Rate limit ------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet
 from django.test import Client
 
 from einblick.accounts.adapters import MfaAdapter
-from tests.factories import PASSWORD, give_totp, join, make_staff, make_user
+from tests.factories import PASSWORD, accepted, give_totp, join, make_staff, make_user
 from tests.mfa import activate_totp, reauthenticate, totp_code
 from tests.pages import log_in
 
@@ -54,6 +54,7 @@ def test_the_rule_follows_the_view_so_a_script_name_prefix_does_not_get_round_it
 
     make_staff(broker, "max@muster-makler.de")
     klara = make_user("klara@example.org")
+    accepted(grant, klara.email)
     share(grant=grant, actor=None, email=klara.email)
     broker.portal_mfa_required = True
     broker.save()

@@ -9,7 +9,7 @@ from einblick.accounts.models import User
 from einblick.accounts.roles import is_staff_user, member_grants, mfa_required
 from einblick.brokers.models import StaffMember
 from einblick.office.members import share
-from tests.factories import make_grant, make_staff, make_user, staff_client
+from tests.factories import accepted, make_grant, make_staff, make_user, staff_client
 
 OUTBOX = "einblick.accounts.outbox.OutboxBackend"
 
@@ -77,6 +77,7 @@ def test_a_staff_address_added_to_a_grant_gets_that_grant_and_stays_staff_of_its
     staff = make_staff(other_broker, "erika@andere.example", role="user")
     grant = make_grant(broker, "Nur diese")
     make_grant(broker, "Nicht diese")
+    accepted(broker, "erika@andere.example")  # she said yes to this broker's invitation
 
     share(grant=grant, actor=None, email="Erika@Andere.example")
 
@@ -100,6 +101,7 @@ def test_a_second_factor_is_required_for_staff_always_and_for_portal_users_when_
 ):
     staff = make_staff(broker, "max@example.org")
     klara = make_user("klara@example.org")
+    accepted(grant, klara.email)
     share(grant=grant, actor=None, email=klara.email)
 
     assert mfa_required(staff)

@@ -19,7 +19,7 @@ from einblick.audit.models import AuditEntry
 from einblick.grants.models import Grant, GrantMember, MemberState
 from einblick.office.members import share
 from einblick.portfolio.models import Contract, Customer
-from tests.factories import PASSWORD, make_grant, make_user
+from tests.factories import PASSWORD, accepted, make_grant, make_user
 from tests.pages import log_in
 from tests.samples import CONTRACT, CUSTOMER
 
@@ -42,8 +42,10 @@ def paula(api, broker, other_broker) -> User:
     grant = api.post("/grants", {"name": "Familie Beispiel", "customers": ["K-1001"]}).json()
     share(grant=make_grant(other_broker, "Fremde Familie"), actor=None, email=PAULA)  # invited
     user = make_user(PAULA)
+    accepted(broker, PAULA)
     assert api.post(f"/grants/{grant['id']}/members", {"email": PAULA}).json()["state"] == "active"
     make_user(NEIGHBOUR)
+    accepted(broker, NEIGHBOUR)
     assert api.post(f"/grants/{grant['id']}/members", {"email": NEIGHBOUR}).json()["state"] == "active"
     assert log_in(Client(), PAULA, "nicht mein Passwort, sondern falsch").status_code == 200
     return user
@@ -176,8 +178,11 @@ def test_deleting_the_account_removes_the_login_memberships_factors_and_sessions
     assert answer.status_code == 302
     assert answer["Location"] == "/accounts/login/"
     assert not User.objects.filter(email__iexact=PAULA).exists()
-    assert not GrantMember.objects.filter(email=PAULA).exists()
-    assert not Invitation.objects.filter(member__email=PAULA).exists()
+    assert not GrantMember.objects.filter(email=PAULA, grant__broker=broker).exists()
+    # The other broker, which she never accepted, keeps its open invitation, as it would for an
+    # address without an account: it must not learn that there was one (domain.md §3).
+    [invited] = GrantMember.objects.filter(email=PAULA)
+    assert invited.state == MemberState.INVITED and invited.grant.broker != broker
     assert not Authenticator.objects.exists()
     assert not UserSession.objects.exists()
     assert not Session.objects.filter(session_key__in=keys).exists()
@@ -212,23 +217,32 @@ def test_the_deletion_is_audited_and_the_audit_log_forgets_the_address(paula, br
     assert delete(browser).status_code == 302
 
     deleted = AuditEntry.objects.filter(action="account.deleted")
-    assert {e.broker_id for e in deleted} == {broker.pk, other_broker.pk}
+    assert {e.broker_id for e in deleted} == {broker.pk}  # not the broker she never accepted
     assert all(e.ip == IP for e in deleted)
     assert not AuditEntry.objects.filter(actor_label__icontains=PAULA).exists()
     assert not AuditEntry.objects.filter(actor_user__isnull=False, actor_label="deleted user").exists()
-    for row in AuditEntry.objects.values():
+    for row in AuditEntry.objects.exclude(broker=other_broker).values():
         assert PAULA not in repr(row).lower()
+    # The other broker's log keeps what it did itself (inviting the address), unchanged.
+    [invited] = AuditEntry.objects.filter(broker=other_broker, data__email=PAULA)
+    assert invited.action == "grant.member_added"
     # Her own actions stay in the log without naming her.
     assert AuditEntry.objects.filter(action="account.login", actor_label="deleted user").exists()
     assert AuditEntry.objects.filter(action="account.login_failed", actor_label="deleted user").exists()
 
 
-def test_after_the_deletion_the_address_is_stored_nowhere_in_the_database(paula):
+def test_after_the_deletion_the_address_is_stored_only_where_an_unaccepted_broker_wrote_it(
+    paula, other_broker
+):
     browser = logged_in()
 
     assert delete(browser).status_code == 302
 
-    assert rows_containing(PAULA) == {}
+    # The other broker's invitation and its log entry of sending it: its own records, kept so that it
+    # cannot tell from them whether the address had an account (domain.md §3).
+    assert rows_containing(PAULA) == {"grants_grantmember": 1, "audit_auditentry": 1}
+    assert GrantMember.objects.get(email=PAULA).grant.broker == other_broker
+    assert AuditEntry.objects.get(data__email=PAULA).broker == other_broker
 
 
 def test_the_address_can_be_invited_again_after_the_deletion(paula, broker):

@@ -15,7 +15,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from einblick.accounts.models import User
-from tests.factories import PASSWORD, make_staff, make_user
+from tests.factories import PASSWORD, accepted, make_staff, make_user
 from tests.mail import link_in
 from tests.pages import log_in
 from tests.samples import CONTRACT, CUSTOMER, example_grant
@@ -346,6 +346,8 @@ def _grant(api, name: str, customer: str) -> str:
 
 
 def _member(api, grant_id: str, email: str) -> None:
+    """Teilen with a person who has said yes to the broker before: active at once."""
+    accepted(grant_id, email)
     added = api.post(f"/grants/{grant_id}/members", {"email": email})
     assert added.status_code == 201
     assert added.json()["state"] == "active"

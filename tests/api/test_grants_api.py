@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from einblick.accounts.models import User
 from tests.apiclient import Api, assert_error, operations_of
+from tests.factories import accepted
 from tests.samples import CLAIM, CONTRACT, GRANT
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
@@ -216,6 +217,7 @@ def add_member(api: Api, grant_id: str, email: str, status: int = 201) -> dict[s
 def active_member(api: Api, grant_id: str, email: str) -> dict[str, Any]:
     if not User.objects.filter(email__iexact=email).exists():
         User.objects.create_user(email, "ein-langes-Passwort-42")
+    accepted(grant_id, email)  # the person has said yes to this broker before
     member = add_member(api, grant_id, email)
     assert member["state"] == "active"
     return member
@@ -595,8 +597,9 @@ def test_it_answers_200_for_an_email_that_is_already_a_member(api, grant):
     assert len(api.get(f"/grants/{grant['id']}/members").json()) == 1
 
 
-def test_it_makes_a_registered_email_active_at_once_with_joined_at(api, grant):
+def test_it_makes_a_person_who_accepted_the_broker_active_at_once_with_joined_at(api, grant):
     User.objects.create_user("klara@example.org", "ein-langes-Passwort-42")
+    accepted(grant["id"], "klara@example.org")
 
     member = add_member(api, grant["id"], "klara@example.org")
 
@@ -606,6 +609,7 @@ def test_it_makes_a_registered_email_active_at_once_with_joined_at(api, grant):
 
 def test_it_treats_member_emails_case_insensitively(api, grant):
     User.objects.create_user("Klara.Muster@Example.org", "ein-langes-Passwort-42")
+    accepted(grant["id"], "klara.muster@EXAMPLE.org")
 
     member = add_member(api, grant["id"], "KLARA.MUSTER@example.ORG")
     again = add_member(api, grant["id"], "klara.muster@example.org", status=200)
@@ -622,6 +626,7 @@ def test_it_treats_member_emails_case_insensitively(api, grant):
 
 def test_it_lists_the_members_in_the_shape_of_the_spec(api, grant):
     User.objects.create_user("aktiv@example.org", "ein-langes-Passwort-42")
+    accepted(grant["id"], "aktiv@example.org")
     add_member(api, grant["id"], "aktiv@example.org")
     add_member(api, grant["id"], "eingeladen@example.org")
 

@@ -3,6 +3,7 @@
 from einblick.accounts.models import User
 from einblick.api import grants as grants_api
 from tests.apiclient import assert_error
+from tests.factories import accepted
 
 
 def _grant(api, name: str = "Familie Muster", **share) -> str:
@@ -14,6 +15,7 @@ def _grant(api, name: str = "Familie Muster", **share) -> str:
 def test_it_refuses_to_resend_an_invitation_to_a_member_who_has_joined(api, db):
     User.objects.create_user("klara@example.org", "ein langes Passwort 42")
     grant_id = _grant(api)
+    accepted(grant_id, "klara@example.org")
     assert api.post(f"/grants/{grant_id}/members", {"email": "klara@example.org"}).json()["state"] == "active"
 
     response = api.post(f"/grants/{grant_id}/members/klara@example.org/resend")
@@ -37,6 +39,7 @@ def test_it_refuses_a_combined_view_over_more_grants_than_it_can_combine(api, db
     User.objects.create_user("klara@example.org", "ein langes Passwort 42")
     for n in range(3):
         grant_id = _grant(api, name=f"Grant {n}")
+        accepted(grant_id, "klara@example.org")
         assert api.post(f"/grants/{grant_id}/members", {"email": "klara@example.org"}).status_code == 201
 
     response = api.get("/users/klara@example.org/view")
@@ -44,11 +47,12 @@ def test_it_refuses_a_combined_view_over_more_grants_than_it_can_combine(api, db
     assert_error(response, 422, "path", "email")
 
 
-def test_an_account_is_found_however_the_address_is_capitalised_beyond_ascii(api, db):
-    """The address is lower-cased as members are stored before the account is looked up: SQLite's
-    case-insensitive match knows only ASCII, so "Änne@…" would miss "änne@…" and invite her."""
+def test_a_consent_is_found_however_the_address_is_capitalised_beyond_ascii(api, db):
+    """The address is lower-cased as members and consents are stored before the consent is looked up:
+    SQLite's case-insensitive match knows only ASCII, so "Änne@…" would miss "änne@…" and invite her."""
     User.objects.create_user("änne@example.de", "ein langes Passwort 42")
     grant_id = _grant(api)
+    accepted(grant_id, "ÄNNE@example.de")
 
     member = api.post(f"/grants/{grant_id}/members", {"email": "Änne@Example.de"}).json()
 

@@ -21,6 +21,7 @@ from einblick.grants.services import create_grant, replace_grant
 from einblick.office.members import delete_grant, share, unshare
 from einblick.portfolio.importing import import_batch
 from einblick.portfolio.models import Claim, Contract, Customer, RiskLocation
+from tests.factories import accepted
 from tests.grants import reference as ref
 
 pytestmark = pytest.mark.django_db
@@ -669,6 +670,7 @@ def test_the_union_of_permissions_allows_what_one_of_the_grants_allows(with_cust
 def granted(broker: Broker) -> Grant:
     load(broker, ref.Portfolio.of([K1], [ref.Contract("V-1", "K-1", "FREMD")]))
     User.objects.create_user("klara.muster@example.org", "geheim-123")
+    accepted(broker, "klara.muster@example.org")  # Klara has said yes to the broker before
     return make_grant(broker, ref.Grant(customers=frozenset({"K-1"}), auto_contracts=True, statuses=ALL))
 
 
@@ -800,6 +802,7 @@ def test_a_grant_never_shows_rows_of_another_broker_with_the_same_external_ids(
 def test_a_member_sees_no_grant_of_another_broker(broker: Broker, other_broker: Broker) -> None:
     load(broker, TWIN)
     User.objects.create_user("klara.muster@example.org", "geheim-123")
+    accepted(broker, "klara.muster@example.org")
     grant = make_grant(broker, ref.Grant(customers=frozenset({"K-1"})))
     share(grant=grant, actor=None, email="klara.muster@example.org")
     assert list(visibility.active_grants(broker.pk, "klara.muster@example.org")) == [grant]

@@ -278,7 +278,9 @@ def test_the_switcher_lists_the_other_grants_with_their_broker(world):
         assert f'href="/portal/{world.a.pk}/"' not in switcher
         assert f'href="/portal/{world.b.pk}/"' in switcher
         assert f'href="/portal/{world.x.pk}/"' in switcher
-        assert "Fremde Familie (Andere Makler AG)" in switcher
+        # every entry names its broker, so that two grants of the same name never look alike
+        assert 'Fremde Familie <span class="muted">(Andere Makler AG)</span>' in switcher
+        assert "(Muster Makler GmbH)</span>" in switcher
         assert "Nur eingeladen" not in switcher
 
 

@@ -11,7 +11,7 @@ from einblick.audit.models import AuditEntry
 from einblick.brokers.models import StaffMember
 from einblick.grants.models import Grant
 from einblick.portfolio.models import Claim, Contract, Customer
-from tests.factories import account, client_of, join, load, make_grant, member_client, staff_client
+from tests.factories import accepted, account, client_of, join, load, make_grant, member_client, staff_client
 from tests.pages import portal_part, streamed, text
 from tests.samples import claim, contract, person
 
@@ -235,6 +235,7 @@ def test_the_preview_needs_the_staff_second_factor(grants, broker):
     StaffMember.objects.create(
         broker=broker, external_id="ST-X", name="Ohne", email="ohne@muster.example", role="admin"
     )
+    accepted(broker, "ohne@muster.example")
     client = Client()
     client.force_login(account("ohne@muster.example"))
     response = client.get(f"/staff/grants/{grants[0].pk}/preview/")

@@ -1,4 +1,4 @@
-"""Settings, tab Erscheinungsbild: broker name, e-mail sender name, two colours and the logo (PNG or JPEG
+"""Settings, tab Erscheinungsbild: broker name (unique), reply address, two colours and the logo (PNG or JPEG
 by content); the portal's pages and e-mails use them at once; bad input is refused in place and
 changes nothing."""
 
@@ -14,7 +14,7 @@ from einblick.brokers.models import Broker, BrokerLogo
 from tests.pages import text
 from tests.samples import HOSTILE, JPEG, png
 
-GOOD = {"name": "Muster & Partner Makler", "mail_sender_name": "Ihr Muster-Team", "brand_color": "#0F766E",
+GOOD = {"name": "Muster & Partner Makler", "reply_to": "Buero@Muster-Partner.example", "brand_color": "#0F766E",
         "accent_color": "#b45309"}  # fmt: skip
 
 
@@ -30,14 +30,14 @@ def test_the_page_shows_the_current_appearance_with_einblicks_colours_by_default
     assert "Noch kein Logo" in page
 
 
-def test_name_sender_and_colours_are_saved_and_used_by_portal_and_mail(broker, admin, klara):
+def test_name_reply_address_and_colours_are_saved_and_used_by_portal_and_mail(broker, admin, klara):
     client, grant = klara.client, klara.grant
     version = Broker.objects.get(pk=broker.pk).data_version
     response = admin.post(f"/staff/{broker.pk}/appearance/", GOOD)
     assert response.status_code == 302
     saved = Broker.objects.get(pk=broker.pk)
-    assert (saved.name, saved.mail_sender_name, saved.brand_color, saved.accent_color) == (
-        "Muster & Partner Makler", "Ihr Muster-Team", "#0f766e", "#b45309",
+    assert (saved.name, saved.reply_to, saved.brand_color, saved.accent_color) == (
+        "Muster & Partner Makler", "buero@muster-partner.example", "#0f766e", "#b45309",
     )  # fmt: skip
     assert saved.data_version != version
     entry = AuditEntry.objects.get(broker=broker, action="broker.appearance_changed")
@@ -48,15 +48,21 @@ def test_name_sender_and_colours_are_saved_and_used_by_portal_and_mail(broker, a
     assert f"/portal/brand/{broker.pk}.css?v=0f766eb45309" in page
     css = client.get(f"/portal/brand/{broker.pk}.css").content.decode()
     assert "--brand: #0f766e" in css and "--accent: #b45309" in css
-    assert mail.sender(saved).startswith("Ihr Muster-Team <")
     message = mail.render(
         "access_notice", to="klara@example.org", broker=saved, context={"url": "https://x/"}
     )
+    # The broker's name is the sender's name, the office's address takes the replies.
+    assert message.from_email == "Muster & Partner Makler <portal@localhost>"
+    assert message.reply_to == ["buero@muster-partner.example"]
     html, _ = message.alternatives[0]
     assert isinstance(html, str) and "background: #0f766e; color: #ffffff;" in html
-    # Without a sender name the broker's name is the sender.
-    admin.post(f"/staff/{broker.pk}/appearance/", GOOD | {"mail_sender_name": ""})
-    assert mail.sender(Broker.objects.get(pk=broker.pk)).startswith("Muster & Partner Makler <")
+    assert "Eine Antwort erreicht das Büro von Muster &amp; Partner Makler" in html
+    # Without a reply address there is no Reply-To, and the mail says not to reply.
+    admin.post(f"/staff/{broker.pk}/appearance/", GOOD | {"reply_to": ""})
+    message = mail.render(
+        "access_notice", to="klara@example.org", broker=Broker.objects.get(pk=broker.pk), context={"url": "x"}
+    )
+    assert message.reply_to == [] and "Bitte antworten Sie nicht" in message.body
 
 
 def test_saving_without_a_change_writes_nothing(broker, admin):
@@ -74,7 +80,8 @@ def test_saving_without_a_change_writes_nothing(broker, admin):
         ({"brand_color": "red"}, "#rrggbb"),
         ({"accent_color": "#12345"}, "#rrggbb"),
         ({"brand_color": "#1234567"}, "höchstens 7 Zeichen"),
-        ({"mail_sender_name": "x" * 101}, "höchstens 100 Zeichen"),
+        ({"reply_to": "kein-at-zeichen"}, "gültige E-Mail-Adresse"),
+        ({"name": "x" * 201}, "höchstens 200 Zeichen"),
     ],
 )
 def test_bad_input_is_refused_next_to_its_field(broker, admin, change, message):

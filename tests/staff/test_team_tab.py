@@ -9,9 +9,10 @@ import pytest
 from django.test import Client
 
 from einblick.accounts.models import Invitation, User
+from einblick.accounts.roles import is_staff_user
 from einblick.audit.models import AuditEntry
 from einblick.brokers.models import Broker, StaffMember, StaffRole
-from tests.factories import PASSWORD, account, load, make_grant, staff_client
+from tests.factories import PASSWORD, accepted, account, load, make_grant, staff_client
 from tests.mail import link_in, text_of
 from tests.pages import log_in, text
 from tests.samples import person
@@ -58,7 +59,7 @@ def test_a_new_address_is_invited_and_sets_a_password_with_the_mailed_link(broke
     assert "eingeladen" in text(admin.get(f"/staff/{broker.pk}/staff/"))
     [mail] = smtp.wait(1)
     assert mail["To"] == "nora@muster-makler.example"
-    assert "Büro-Zugang" in text_of(mail)
+    assert "Mitarbeiterzugang zum Büro" in text_of(mail)
     path = link_in(mail)
 
     browser = Client()
@@ -84,8 +85,9 @@ def test_a_new_address_is_invited_and_sets_a_password_with_the_mailed_link(broke
 
 
 @MAILS
-def test_a_known_address_gets_a_notice_and_role_none_gets_nothing(broker, admin, smtp):
+def test_an_address_that_accepted_the_broker_gets_a_notice_and_role_none_gets_nothing(broker, admin, smtp):
     account("bekannt@muster-makler.example")
+    accepted(broker, "bekannt@muster-makler.example")  # e.g. a customer of the broker who joins its staff
     assert add(admin, broker, email="bekannt@muster-makler.example", role="admin").status_code == 302
     [mail] = smtp.wait(1)
     assert "bestehenden Konto" in text_of(mail)
@@ -94,6 +96,21 @@ def test_a_known_address_gets_a_notice_and_role_none_gets_nothing(broker, admin,
     assert StaffMember.objects.get(email="akte@muster-makler.example").role == "none"
     assert len(smtp.wait(1)) == 1  # nothing more was sent
     assert AuditEntry.objects.filter(broker=broker, action="staff.notified").count() == 1
+
+
+@MAILS
+def test_an_account_that_never_accepted_the_broker_is_invited_like_a_new_address(broker, admin, smtp):
+    """Domain.md §3: a staff role is a first link too. The office sees "invited" and the mail is the
+    invitation, exactly as for an address without an account; no staff rights until the yes."""
+    user = account("kundin@anderswo.example")
+    assert add(admin, broker, email="kundin@anderswo.example", role="admin").status_code == 302
+    [mail] = smtp.wait(1)
+    assert "/accounts/invitation/" in text_of(mail)
+    staff = StaffMember.objects.get(broker=broker, email="kundin@anderswo.example")
+    assert Invitation.objects.filter(staff=staff).exists()
+    assert AuditEntry.objects.filter(broker=broker, action="staff.invitation_sent").count() == 1
+    assert "eingeladen" in text(admin.get(f"/staff/{broker.pk}/staff/"))
+    assert not is_staff_user(user)
 
 
 @pytest.mark.parametrize(

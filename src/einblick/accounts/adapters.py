@@ -70,7 +70,7 @@ class AccountAdapter(DefaultAccountAdapter):
         ctx = {
             "email": email,
             "base_url": settings.BASE_URL,
-            "current_site": {"name": "Einblick", "domain": urlsplit(settings.BASE_URL).netloc},
+            "current_site": {"name": settings.EINBLICK_NAME, "domain": urlsplit(settings.BASE_URL).netloc},
             **context,
         }
         with translation.override(settings.LANGUAGE_CODE):

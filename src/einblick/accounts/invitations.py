@@ -1,4 +1,8 @@
-"""Invitations (Teilen): the single-use link that turns an invited grant member into an account.
+"""Invitations (Teilen, a new staff member): the single-use link a broker sends to ask for a yes.
+
+A new address says yes by choosing a password with the link, and has an account then; an existing
+account logs in and answers on the portal's card (accounts.consent). Both get the same e-mail, sent
+in the same way: the broker cannot tell them apart.
 
 The token has 256 random bits and exists only in the e-mail; the database keeps its SHA-256. A link
 lives EINBLICK_INVITATION_DAYS days, dies when used, and a new link for the same member (Link
@@ -16,10 +20,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from einblick.accounts import mail
+from einblick.accounts import consent, mail
 from einblick.accounts.models import Invitation, User
-from einblick.audit.services import log_action
-from einblick.brokers.models import LOGIN_ROLES, StaffMember
+from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember
 from einblick.grants.models import GrantMember, MemberState
 
 TOKEN_BYTES = 32
@@ -128,53 +131,41 @@ def check_password_for(invitation: Invitation, password: str) -> None:
 
 @transaction.atomic
 def accept_invitation(*, token: str, password: str, ip: str | None) -> User | None:
-    """Create the account (or use the existing one), activate the membership, use up the link.
+    """A new address says yes with its link: the account is made with the chosen password, and the
+    inviting broker is accepted (accounts.consent.accept: everything it offered the address becomes
+    active). Invitations of other brokers wait for their own answer on the portal's cards.
 
-    Every other open invitation of the same address becomes active too: the address is now a known
-    e-mail, and a known e-mail joins at once (issue 4). Returns None when the link is not valid
-    any more (used meanwhile by a parallel request, expired, replaced)."""
+    Returns None when the link is not valid any more (used meanwhile by a parallel request, expired,
+    replaced) or an account exists for the address by now: an existing account answers after login,
+    never by holding a link."""
     invitation = find_invitation(token)
     if invitation is None:
         return None
     # Lock the row: of two parallel requests with the same link only one goes on.
     if not Invitation.objects.select_for_update().filter(pk=invitation.pk).exists():
         return None
-    email = invitation.email
-    user = User.objects.filter(email__iexact=email).first()
-    if user is None:
-        check_password_for(invitation, password)
-        try:
-            with transaction.atomic():
-                user = User.objects.create_user(email, password)
-        except IntegrityError:  # another invitation of the same address was accepted this moment
-            return None
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        return None
+    check_password_for(invitation, password)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(invitation.email, password)
+    except IntegrityError:  # another invitation of the same address was accepted this moment
+        return None
     _mark_email_verified(user)
-    if invitation.staff is not None:
-        invitation.delete()
-        log_action(
-            broker=invitation.staff.broker,
-            actor=user,
-            action="account.invitation_accepted",
-            object_type="staff",
-            object_id=invitation.staff.external_id,
-            ip=ip,
-        )
-    now = timezone.now()
-    members = list(
-        GrantMember.objects.select_related("grant__broker").filter(email=email, state=MemberState.INVITED)
-    )
-    GrantMember.objects.filter(pk__in=[m.pk for m in members]).update(state=MemberState.ACTIVE, joined_at=now)
-    Invitation.objects.filter(member__in=members).delete()
-    for member in members:
-        log_action(
-            broker=member.grant.broker,
-            actor=user,
-            action="account.invitation_accepted",
-            object_type="grant",
-            object_id=member.grant_id,
-            ip=ip,
-        )
+    consent.accept(user=user, broker=invitation.broker, ip=ip)
     return user
+
+
+def decline_invitation(*, token: str) -> Broker | None:
+    """*Ablehnen* with the link: the inviting broker's open invitations for the address end as
+    declined. Returns the broker, or None when the link is not valid any more."""
+    invitation = find_invitation(token)
+    if invitation is None:
+        return None
+    broker = invitation.broker
+    consent.decline(email=invitation.email, broker=broker)
+    return broker
 
 
 def _mark_email_verified(user: User) -> None:

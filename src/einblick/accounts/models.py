@@ -86,3 +86,25 @@ class Invitation(models.Model):
     @property
     def broker(self) -> Broker:
         return self.member.grant.broker if self.member else self.staff.broker  # type: ignore[union-attr]
+
+
+class Consent(models.Model):
+    """A person has said yes to a broker (domain.md §3, consent between brokers): by accepting one
+    of its invitations, by registering with its link, or by being linked to it before consent
+    existed (data migration). Only then does *Teilen* make them an active member at once, does a
+    staff role carry staff rights, and does the broker's audit log see their account events.
+
+    Keyed by the address (stored lower-case), as grant memberships and staff roles are; deleted with
+    the account."""
+
+    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="consents")
+    email = models.EmailField(_("e-mail"), max_length=254)
+    accepted_at = models.DateTimeField(_("accepted at"))
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [models.UniqueConstraint(fields=["email", "broker"], name="consent_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.broker_id}"

@@ -10,10 +10,12 @@ from typing import Any
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from einblick.accounts.models import User
-from einblick.accounts.roles import brokers_of, staff_memberships
+from einblick.accounts.consent import accepted_brokers
+from einblick.accounts.models import Consent, User
+from einblick.accounts.roles import staff_memberships
 from einblick.accounts.sessions import end_all_sessions
 from einblick.audit.models import AuditEntry
 from einblick.audit.services import log_action
@@ -75,16 +77,21 @@ def export_account(user: User) -> dict[str, Any]:
 def delete_account(*, user: User, ip: str | None) -> None:
     """Art. 17: the login and the memberships go; the audit trail keeps the action without the person."""
     email = user.email.lower()
-    brokers: list[Broker | None] = list(brokers_of(email))
+    # Only brokers the person accepted learn of it, and only their memberships go: a broker that
+    # merely invited the address keeps its invitation (or the "declined"), as if no account had been.
+    brokers: list[Broker | None] = list(Broker.objects.filter(pk__in=accepted_brokers(email)))
     for broker in brokers or [None]:
         log_action(broker=broker, actor=None, action="account.deleted", object_type="user", ip=ip)
-    GrantMember.objects.filter(email=email).delete()
+    known = Q(broker__isnull=True) | Q(broker_id__in=accepted_brokers(email))
+    GrantMember.objects.filter(email=email, grant__broker_id__in=accepted_brokers(email)).delete()
     end_all_sessions(user)
     AuditEntry.objects.filter(actor_user=user).update(actor_label="deleted user")
-    AuditEntry.objects.filter(actor_user__isnull=True, actor_label__iexact=email).update(
+    AuditEntry.objects.filter(known, actor_user__isnull=True, actor_label__iexact=email).update(
         actor_label="deleted user"
     )
-    for entry in AuditEntry.objects.filter(data__email=email):
+    entries = list(AuditEntry.objects.filter(known, data__email=email))
+    Consent.objects.filter(email=email).delete()
+    for entry in entries:
         entry.data = {**entry.data, "email": "deleted user"}
         entry.save(update_fields=["data"])
     user.delete()

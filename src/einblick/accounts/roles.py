@@ -5,15 +5,21 @@ Both are found by the user's e-mail address, which is unique ignoring case (doma
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.functions import Lower
 
-from einblick.accounts.models import User
+from einblick.accounts.consent import accepted_brokers
+from einblick.accounts.models import Consent, User
 from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember
 from einblick.grants.models import Grant, GrantMember
 
 
 def staff_memberships(email: str) -> QuerySet[StaffMember]:
-    """Staff rows that carry a login (role admin or user; role none is a clerk record only)."""
-    return StaffMember.objects.filter(email__iexact=email, role__in=LOGIN_ROLES).select_related("broker")
+    """Staff rows that carry a login (role admin or user; role none is a clerk record only) at brokers
+    the person has accepted (domain.md §3: a staff role the person did not say yes to is no more than
+    an invitation)."""
+    return StaffMember.objects.filter(
+        email__iexact=email, role__in=LOGIN_ROLES, broker_id__in=accepted_brokers(email)
+    ).select_related("broker")
 
 
 def _flags(user: User) -> tuple[bool, bool]:
@@ -35,9 +41,9 @@ def _flags(user: User) -> tuple[bool, bool]:
     return cached
 
 
-def has_account() -> Exists:
-    """For a queryset with an `email` column: whether an account exists for that address."""
-    return Exists(User.objects.filter(email__iexact=OuterRef("email")))
+def has_accepted() -> Exists:
+    """For a queryset of StaffMember: whether the address has accepted the staff member's broker."""
+    return Exists(Consent.objects.filter(broker_id=OuterRef("broker_id"), email=Lower(OuterRef("email"))))
 
 
 def is_staff_user(user: User) -> bool:
@@ -50,7 +56,9 @@ def member_grants(email: str) -> QuerySet[Grant]:
 
 
 def brokers_of(email: str) -> QuerySet[Broker]:
-    """Every broker this address belongs to: as staff (any role) or as a member of a grant (any state)."""
+    """Every broker this address belongs to or is invited by: as staff (any role) or as a member of a
+    grant (any state). For the broker's logo and colours and the password's context words; what a
+    broker may learn of the person goes by audit_brokers."""
     email = email.lower()
     return Broker.objects.filter(
         pk__in=GrantMember.objects.filter(email=email).values("grant__broker_id")
@@ -63,8 +71,8 @@ def mfa_required(user: User) -> bool:
 
 
 def audit_brokers(email: str) -> QuerySet[Broker]:
-    """The brokers whose audit log sees this person's account events: staff with a login, or an
-    active member of one of its grants."""
+    """The brokers whose audit log sees this person's account events: brokers the person has
+    accepted and still belongs to (staff with a login, or an active member of one of its grants)."""
     email = email.lower()
     return Broker.objects.filter(pk__in=member_grants(email).values("broker_id")) | Broker.objects.filter(
         pk__in=staff_memberships(email).values("broker_id")

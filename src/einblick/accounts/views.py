@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from einblick.accounts import invitations, privacy
+from einblick.accounts import consent, invitations, privacy
 from einblick.accounts.audit import record
 from einblick.accounts.forms import DeleteAccountForm, SetPasswordForm
 from einblick.accounts.http import AuthenticatedRequest
@@ -25,6 +25,7 @@ from einblick.accounts.models import User
 from einblick.accounts.outbox import read_outbox
 from einblick.accounts.roles import is_staff_user, member_grants, staff_memberships
 from einblick.audit.context import client_ip
+from einblick.brokers import logo
 
 INVITATION_SESSION_KEY = "einblick_invitation"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -39,6 +40,8 @@ def home(request: HttpRequest) -> HttpResponse:
     """The front door: staff to the office, everyone else to the portal, strangers to the login."""
     if not request.user.is_authenticated:
         return redirect("account_login")
+    if consent.has_pending(request.user.email):
+        return redirect("portal:home")  # a broker waits for an answer: the portal's card asks
     if is_staff_user(request.user):
         return redirect("staff:home")
     if request.user.is_superuser and not member_grants(request.user.email).exists():
@@ -59,39 +62,48 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def invitation(request: HttpRequest) -> HttpResponse:
+    """The broker's question, with its name and logo: a new address answers yes by choosing a
+    password; an existing account logs in and answers on the portal's card; anyone with the link may
+    say no."""
     token = request.session.get(INVITATION_SESSION_KEY, "")
     found = invitations.find_invitation(token)
     if found is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
-    if User.objects.filter(email__iexact=found.email).exists():
-        # An account was made for this address meanwhile: the link only activates the membership.
-        invitations.accept_invitation(token=token, password="", ip=client_ip(request))
+    broker = found.broker
+    if request.method == "POST" and (response := _limited(request, "accept_invitation")):
+        return response
+    if request.method == "POST" and "decline" in request.POST:
+        invitations.decline_invitation(token=token)
         request.session.pop(INVITATION_SESSION_KEY, None)
-        if request.user.is_authenticated:
+        return render(request, "accounts/invitation_declined.html", {"broker": broker})
+    context: dict[str, object] = {"email": found.email, "broker": broker, "logo": logo.data_uri(broker)}
+    if User.objects.filter(email__iexact=found.email).exists():
+        # Only the holder of the link learns this, and it is the address's own mailbox.
+        if request.user.is_authenticated and request.user.email.lower() == found.email.lower():
+            request.session.pop(INVITATION_SESSION_KEY, None)
+            return redirect("home")  # the portal's card asks the question
+        if request.user.is_authenticated:  # somebody else is logged in here: not theirs to answer
             logout(request)
-        messages.success(request, _("Your access is active. Please log in."))
-        return redirect("account_login")
+            request.session[INVITATION_SESSION_KEY] = token
+        return render(request, "accounts/invitation.html", {**context, "existing": True})
     form = SetPasswordForm(request.POST or None)
-    if request.method == "POST":
-        if response := _limited(request, "accept_invitation"):
-            return response
-        if form.is_valid():
-            try:
-                user = invitations.accept_invitation(
-                    token=token, password=form.cleaned_data["password1"], ip=client_ip(request)
-                )
-            except ValidationError as exc:
-                form.add_error("password1", exc)
-            else:
-                request.session.pop(INVITATION_SESSION_KEY, None)
-                if user is None:
-                    return render(request, "accounts/invitation_invalid.html", status=404)
-                if request.user.is_authenticated:
-                    logout(request)
-                login(request, user, backend=BACKEND)  # a new session id
-                messages.success(request, _("Welcome! Your password is set."))
-                return redirect("home")
-    context = {"form": form, "email": found.email, "broker": found.broker}
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitations.accept_invitation(
+                token=token, password=form.cleaned_data["password1"], ip=client_ip(request)
+            )
+        except ValidationError as exc:
+            form.add_error("password1", exc)
+        else:
+            request.session.pop(INVITATION_SESSION_KEY, None)
+            if user is None:
+                return render(request, "accounts/invitation_invalid.html", status=404)
+            if request.user.is_authenticated:
+                logout(request)
+            login(request, user, backend=BACKEND)  # a new session id
+            messages.success(request, _("Welcome! Your password is set."))
+            return redirect("home")
+    context["form"] = form
     return render(request, "accounts/invitation.html", context, status=400 if form.errors else 200)
 
 

@@ -34,18 +34,20 @@ def log_action(
     data: dict[str, Any] | None = None,
     ip: str | None = None,
     actor_label: str | None = None,
+    without_ip: bool = False,
 ) -> AuditEntry:
     """Record one change. `data` holds field names, counts and at most the e-mail address of the
     grant member concerned (removed again when that person deletes their account), never insurance
     data.
     The IP is the current request's client unless given; `actor_label` names an actor without an
-    account (the address a failed login tried)."""
+    account (the address a failed login tried); `without_ip` keeps the client's address out (a
+    person declining a broker tells it nothing more about themselves)."""
     return AuditEntry.objects.create(
         broker=broker,
         action=action,
         object_type=object_type,
         object_id=object_id,
         data=data or {},
-        ip=ip or current_ip(),
+        ip=None if without_ip else ip or current_ip(),
         **{**actor_fields(actor), **({"actor_label": actor_label} if actor_label else {})},
     )

@@ -4,6 +4,8 @@ by portal.branding.logo."""
 
 from __future__ import annotations
 
+import base64
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -55,3 +57,18 @@ def remove_logo(*, broker: Broker, actor: Actor) -> None:
     broker.logo_changed_at = timezone.now()
     broker.save(update_fields=["logo_type", "logo_changed_at"])
     log_action(broker=broker, actor=actor, action="broker.logo_removed")
+
+
+def content(broker: Broker) -> bytes | None:
+    """The logo's bytes, or None without one."""
+    if not broker.logo_type:
+        return None
+    stored = BrokerLogo.objects.filter(broker=broker).values_list("content", flat=True).first()
+    return bytes(stored) if stored is not None else None
+
+
+def data_uri(broker: Broker) -> str:
+    """The logo inline (data: URI, which the CSP allows for images), for the pages a person sees
+    before they belong to the broker (the invitation page): "" without a logo."""
+    data = content(broker)
+    return f"data:{broker.logo_type};base64,{base64.b64encode(data).decode()}" if data else ""

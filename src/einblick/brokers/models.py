@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -24,9 +26,30 @@ def is_external_id(value: object) -> bool:
     return isinstance(value, str) and _EXTERNAL_ID.fullmatch(value) is not None
 
 
+# Letters of other scripts that look like Latin ones (after case folding): a name written with them
+# is the same name to a reader.
+_LOOKALIKES = str.maketrans(
+    {
+        **dict(zip("авекмнорстухѕіјһԁԛԝѵӏ", "abekmhopctyxsijhdqwvl", strict=True)),  # Cyrillic
+        **dict(zip("αβεικνορτυχζημ", "abeiknoptuxzhm", strict=True)),  # Greek
+    }
+)
+
+
+def name_key(name: str) -> str:
+    """What makes two broker names the same name to a reader (domain.md §3, consent): Unicode
+    compatibility forms, invisible characters, case, letters that look alike, and spaces."""
+    text = unicodedata.normalize("NFKC", name)
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Cc", "Mn"))
+    text = text.casefold().translate(_LOOKALIKES)
+    return " ".join(text.split())
+
+
 class Broker(models.Model):
     slug = models.SlugField(_("slug"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    # name_key(name), kept by save(): no two brokers of an installation carry the same name.
+    name_key = models.CharField(max_length=200, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Erscheinungsbild (edited in the broker settings, issue 7); empty: Einblick's colours.
     brand_color = models.CharField(
@@ -35,8 +58,9 @@ class Broker(models.Model):
     accent_color = models.CharField(
         _("accent colour"), max_length=7, blank=True, validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$")]
     )
-    # The sender name of the portal's e-mails; empty: the broker's name.
-    mail_sender_name = models.CharField(_("e-mail sender name"), max_length=100, blank=True)
+    # The office's address: the Reply-To of the portal's e-mails (which come from EMAIL_FROM with the
+    # broker's name as the sender's name); empty: replies are not expected.
+    reply_to = models.EmailField(_("reply address"), max_length=254, blank=True)
     portal_mfa_required = models.BooleanField(
         _("second factor required for portal users"),
         default=False,
@@ -65,11 +89,17 @@ class Broker(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Never writes data_version back: a form that loaded the broker before an import must not set
         it back (the old value could find an old cache entry)."""
+        self.name_key = name_key(self.name)
         if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "data_version"
             ]
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        taken = Broker.objects.filter(name_key=name_key(self.name)).exclude(pk=self.pk)
+        if self.name and taken.exists():
+            raise ValidationError({"name": _("Another broker on this installation has this name already.")})
 
 
 class BrokerLogo(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -226,7 +227,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BYTES  # the import view streams its large
 EMAIL_URL = env_str("EMAIL_URL", "console:")
 EMAIL_OUTBOX_DIR = DATA_DIR / "outbox"
 globals().update(email_settings(EMAIL_URL))
-DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "Einblick <portal@localhost>")
+# Mails come from one address of the installation. A broker's mails carry the broker's name as the
+# sender's name (and its office address as Reply-To); mails of no broker (password reset, security
+# notices) carry the installation's name, EINBLICK_NAME.
+EINBLICK_NAME = " ".join(env_str("EINBLICK_NAME", "Einblick").split()) or "Einblick"
+EMAIL_FROM_ADDRESS = parseaddr(env_str("EMAIL_FROM", "portal@localhost"))[1] or "portal@localhost"
+DEFAULT_FROM_EMAIL = formataddr((EINBLICK_NAME, EMAIL_FROM_ADDRESS))
 
 # Cookies are Secure and HSTS is sent whenever the portal is served over https (EINBLICK_BASE_URL).
 SESSION_COOKIE_HTTPONLY = True

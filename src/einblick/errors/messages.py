@@ -26,11 +26,18 @@ TARIFF_ACCOUNT_MISSING = _("tariff account %(id)s does not exist")
 STAFF_MISSING = _("staff member %(id)s does not exist")
 CLERK_WITHOUT_LOGIN = _("the clerk must be a staff member with role admin or user")
 MEMBER_JOINED = _("The member has joined already; there is no invitation to send again.")
+MEMBER_DECLINED = _(
+    "The person declined the invitation. If they have changed their mind, remove them and share again."
+)
 
 # Brokers and the office's settings (brokers.services, brokers.logo, office.brokers)
 BROKER_SLUG_TAKEN = _("A broker with the slug %(slug)s exists already.")
 BROKER_INVALID = _("The broker is invalid.")
 TAKEN = _("taken")
+BROKER_NAME_TAKEN = _(
+    "Another broker on this installation is called %(name)s already; please choose another name."
+)
+NAME_TAKEN = _("another broker has this name")
 WEBHOOK_INVALID = _("The webhook URL is invalid.")
 HTTP_URL = _("an http or https URL")
 LOGO_EMPTY = _("The logo is empty.")

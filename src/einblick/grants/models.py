@@ -110,6 +110,7 @@ class Grant(models.Model):
 class MemberState(models.TextChoices):
     INVITED = "invited", _("invited")
     ACTIVE = "active", _("active")
+    DECLINED = "declined", _("declined")  # the person said no to this broker (domain.md §3)
 
 
 class GrantMemberQuerySet(models.QuerySet["GrantMember"]):

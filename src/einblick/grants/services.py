@@ -135,7 +135,7 @@ def _write(grant: Grant, data: GrantIn) -> None:
 
 @transaction.atomic
 def add_member(*, grant: Grant, actor: Actor, email: str, active: bool) -> tuple[GrantMember, bool]:
-    """A member by e-mail, active at once (`active`: the address has an account) or invited; returns
+    """A member by e-mail, active at once (`active`: the person has accepted the broker) or invited; returns
     the member and whether it is new. Who is told what is office.members.share's business."""
     email = email.lower()
     member = GrantMember.objects.filter(grant=grant, email=email).first()
@@ -167,6 +167,8 @@ def add_member(*, grant: Grant, actor: Actor, email: str, active: bool) -> tuple
 @transaction.atomic
 def renew_invitation(*, member: GrantMember, actor: Actor) -> GrantMember:
     """Link versenden, the grant's part: the member is invited anew (office.members sends the link)."""
+    if member.state == MemberState.DECLINED:
+        raise Conflict(M.MEMBER_DECLINED)
     if member.state != MemberState.INVITED:
         raise Conflict(M.MEMBER_JOINED)
     member.invited_at = timezone.now()

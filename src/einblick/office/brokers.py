@@ -11,14 +11,14 @@ from __future__ import annotations
 import secrets
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from einblick.accounts import invitations
-from einblick.accounts.models import Invitation, User
-from einblick.accounts.roles import has_account
+from einblick.accounts import consent, invitations
+from einblick.accounts.models import Invitation
+from einblick.accounts.roles import has_accepted
 from einblick.audit.services import Actor, log_action
-from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember, StaffRole, TariffAccount
+from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember, StaffRole, TariffAccount, name_key
 from einblick.brokers.services import data_changed
 from einblick.errors import Conflict, FieldError, Invalid, from_validation
 from einblick.errors import messages as M
@@ -33,7 +33,8 @@ def create_broker(*, slug: str, name: str, actor: Actor = None) -> Broker:
     """A new tenant with the default line catalogue."""
     if Broker.objects.filter(slug=slug).exists():
         raise Conflict(M.BROKER_SLUG_TAKEN % {"slug": repr(slug)}, [FieldError(("slug",), M.TAKEN)])
-    broker = Broker(slug=slug, name=name)
+    broker = Broker(slug=slug, name=" ".join(name.split()))
+    _name_free(broker)
     try:
         broker.full_clean()
     except ValidationError as exc:
@@ -47,6 +48,13 @@ def create_broker(*, slug: str, name: str, actor: Actor = None) -> Broker:
     )
     log_action(broker=broker, actor=actor, action="broker.created", object_type="broker", object_id=slug)
     return broker
+
+
+def _name_free(broker: Broker) -> None:
+    """Two brokers of one installation never carry the same name (domain.md §3): compared as a reader
+    sees it (brokers.models.name_key)."""
+    if Broker.objects.filter(name_key=name_key(broker.name)).exclude(pk=broker.pk).exists():
+        raise Conflict(M.BROKER_NAME_TAKEN % {"name": broker.name}, [FieldError(("name",), M.NAME_TAKEN)])
 
 
 def new_external_id(model: type[StaffMember] | type[TariffAccount], broker: Broker) -> str:
@@ -92,9 +100,10 @@ def edit_line(*, line: Line, actor: Actor, label: str, group: str) -> None:
 
 
 def _tell(staff: StaffMember, actor: Actor) -> None:
-    """A staff member with a login role: a link to choose a password, or (with an account already) a
-    notice that the office is open to them."""
-    if User.objects.filter(email__iexact=staff.email).exists():
+    """A staff member with a login role: a notice that the office is open to them when they have
+    accepted the broker already, else an invitation (domain.md §3: the same mail whether or not the
+    address has an account; with one, they answer on the portal's card after login)."""
+    if consent.has_accepted(staff.broker, staff.email):
         invitations.send_staff_notice(staff=staff)
         log_action(broker=staff.broker, actor=actor, action="staff.notified", object_type="staff",
                    object_id=staff.external_id, data={"email": staff.email})  # fmt: skip
@@ -134,14 +143,14 @@ def _locked(staff: StaffMember) -> StaffMember:
 
 
 def _keep_an_admin(staff: StaffMember, new_role: str | None) -> None:
-    """The broker always keeps an administrator who can log in (an account exists for the address):
+    """The broker always keeps an administrator who can log in (who has accepted the broker):
     the last one can neither remove themselves nor give up the role. Called under _locked."""
     if staff.role != StaffRole.ADMIN or new_role == StaffRole.ADMIN:
         return
     others = (
         StaffMember.objects.filter(broker_id=staff.broker_id, role=StaffRole.ADMIN)
         .exclude(pk=staff.pk)
-        .filter(has_account())
+        .filter(has_accepted())
     )
     if not others.exists():
         raise Conflict(M.LAST_ADMIN, [FieldError(("role",), M.LAST_ADMIN_FIELD)])
@@ -195,12 +204,17 @@ def resend_staff_invitation(*, staff: StaffMember, actor: Actor) -> None:
 
 @transaction.atomic
 def update_appearance(
-    *, broker: Broker, actor: Actor, name: str, mail_sender_name: str, brand_color: str, accent_color: str
+    *, broker: Broker, actor: Actor, name: str, reply_to: str, brand_color: str, accent_color: str
 ) -> None:
-    before = {f: getattr(broker, f) for f in ("name", "mail_sender_name", "brand_color", "accent_color")}
+    """Name (unique on the installation), the office's reply address for the portal's e-mails, and
+    the colours."""
+    fields = ("name", "reply_to", "brand_color", "accent_color")
+    Broker.objects.select_for_update().filter(pk=broker.pk).exists()  # renames one after the other
+    before = {f: getattr(broker, f) for f in fields}
     broker.name = " ".join(name.split())
-    broker.mail_sender_name = " ".join(mail_sender_name.split())
+    broker.reply_to = reply_to.strip().lower()
     broker.brand_color, broker.accent_color = brand_color.lower(), accent_color.lower()
+    _name_free(broker)
     try:
         broker.full_clean(exclude=["slug", "webhook_url"])
     except ValidationError as exc:
@@ -208,7 +222,13 @@ def update_appearance(
     after = {f: getattr(broker, f) for f in before}
     if after == before:
         return
-    broker.save(update_fields=list(before))
+    try:
+        with transaction.atomic():
+            broker.save(update_fields=[*before, "name_key"])
+    except IntegrityError:  # the same name taken by another broker at this moment
+        raise Conflict(
+            M.BROKER_NAME_TAKEN % {"name": broker.name}, [FieldError(("name",), M.NAME_TAKEN)]
+        ) from None
     # The broker's name is on cached pages (the frame is not cached, but the coverage texts may be).
     data_changed(broker.pk)
     log_action(

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from einblick.accounts import invitations, sessions
-from einblick.accounts.models import User
+from einblick.accounts import consent, invitations, sessions
 from einblick.audit.services import Actor
 from einblick.grants import services
 from einblick.grants.models import Grant, GrantMember
@@ -14,11 +13,13 @@ from einblick.grants.models import Grant, GrantMember
 
 @transaction.atomic
 def share(*, grant: Grant, actor: Actor, email: str) -> tuple[GrantMember, bool]:
-    """Teilen: a registered e-mail becomes active at once and gets a notice, an unknown one is
-    invited by e-mail with a single-use link (accounts.invitations). Returns the member and whether
-    it is new; sharing again with a member changes nothing."""
-    email = email.strip().lower()  # as members are stored: the account is found however it was typed
-    known = User.objects.filter(email__iexact=email, is_active=True).exists()
+    """Teilen (domain.md §3, consent): a person who has accepted this broker becomes active at once
+    and gets a notice; anyone else is invited by e-mail with a single-use link (accounts.invitations)
+    and answers it. Whether the address has an account is never looked at, so nothing the broker sees
+    (state, answer, mail, time) depends on it. Returns the member and whether it is new; sharing
+    again with a member changes nothing."""
+    email = email.strip().lower()  # as members are stored
+    known = consent.has_accepted(grant.broker_id, email)
     member, created = services.add_member(grant=grant, actor=actor, email=email, active=known)
     if created:
         if known:

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from einblick.portal import branding, capture, claims, messages, views
+from einblick.portal import branding, capture, choose, claims, messages, views
 
 app_name = "portal"
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", choose.home, name="home"),
+    path("invitations/", choose.answer, name="answer_invitation"),
     path("brand/<int:broker_id>.css", branding.brand_css, name="brand_css"),
     path("brand/<int:broker_id>/logo", branding.logo, name="logo"),
     path("<str:grant_id>/", views.dashboard, name="dashboard"),

@@ -9,20 +9,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.cache import never_cache
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from einblick.accounts.http import AuthenticatedRequest
-from einblick.accounts.roles import member_grants
 from einblick.grants import visibility
 from einblick.grants.models import Grant, GrantView
 from einblick.portal import cache, tables
@@ -51,16 +47,6 @@ COLUMNS = [
     ("premium", _("Premium")),
 ]
 MAX_CARDS = 500
-
-
-@never_cache
-@login_required
-def home(request: AuthenticatedRequest) -> HttpResponse:
-    """One grant: straight in. Several (also of different brokers): pick one."""
-    grants = list(member_grants(request.user.email).select_related("broker").order_by("broker__name", "name"))
-    if len(grants) == 1:
-        return redirect("portal:dashboard", grant_id=grants[0].pk)
-    return render(request, "portal/choose.html", {"grants": grants})
 
 
 @portal_view

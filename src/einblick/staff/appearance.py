@@ -1,4 +1,4 @@
-"""Settings, tab Erscheinungsbild (issue 7): the broker's name, e-mail sender name, two colours and logo
+"""Settings, tab Erscheinungsbild (issue 7): the broker's name (unique), the office's reply address, two colours and logo
 (PNG or JPEG, judged by its content: brokers.logo). The portal's pages and e-mails use them at once."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _page(
 ) -> HttpResponse:
     initial = {
         "name": broker.name,
-        "mail_sender_name": broker.mail_sender_name,
+        "reply_to": broker.reply_to,
         "brand_color": broker.brand_color or DEFAULT_BRAND,
         "accent_color": broker.accent_color or broker.brand_color or DEFAULT_BRAND,
     }

@@ -70,12 +70,18 @@ class WebhookForm(forms.Form):
 
 
 class AppearanceForm(forms.Form):
-    name = forms.CharField(label=_("Broker name"), max_length=200)
-    mail_sender_name = forms.CharField(
-        label=_("E-mail sender name"),
-        max_length=100,
+    name = forms.CharField(
+        label=_("Broker name"),
+        max_length=200,
+        help_text=_("Shown on every page and as the sender of every e-mail; unique on this installation."),
+    )
+    reply_to = forms.EmailField(
+        label=_("Reply address"),
+        max_length=254,
         required=False,
-        help_text=_("Shown as the sender of the portal's e-mails; empty: the broker name."),
+        help_text=_(
+            "The office's e-mail address: replies to the portal's e-mails go there. Empty: no replies."
+        ),
     )
     brand_color = forms.CharField(
         label=_("Main colour"), max_length=7, widget=forms.TextInput(attrs={"type": "color"})

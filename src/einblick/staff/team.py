@@ -1,6 +1,7 @@
 """Settings, tab Mitarbeiter (issue 7): the broker's staff with their roles — admin (configures), user
-(works the inbox), none (a clerk record without a login). Admins add staff by e-mail (invited to choose
-a password), change roles and remove staff; the broker always keeps an administrator."""
+(works the inbox), none (a clerk record without a login). Admins add staff by e-mail (invited: a staff
+role needs the person's yes, domain.md §3), change roles and remove staff; the broker always keeps an
+administrator. The login column says what the person answered, never whether they have an account."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from einblick.accounts.consent import has_accepted as accepted_broker
 from einblick.accounts.http import AuthenticatedRequest
-from einblick.accounts.models import Invitation, User
-from einblick.accounts.roles import has_account
+from einblick.accounts.models import Invitation
+from einblick.accounts.roles import has_accepted
 from einblick.brokers.models import Broker, StaffMember, StaffRole
 from einblick.errors import DomainError, texts, to_form
 from einblick.office.brokers import add_staff, change_staff, remove_staff, resend_staff_invitation
@@ -24,7 +26,7 @@ def _people(broker: Broker) -> list[StaffMember]:
     return list(
         StaffMember.objects.filter(broker=broker)
         .annotate(
-            has_account=has_account(),
+            accepted=has_accepted(),
             invited=Exists(Invitation.objects.filter(staff=OuterRef("pk"))),
             clerk_of=Count("grants", distinct=True),
         )
@@ -83,7 +85,7 @@ def team_member(request: AuthenticatedRequest, broker: Broker, me: StaffMember, 
         "broker": broker,
         "person": person,
         "form": form,
-        "has_account": User.objects.filter(email__iexact=person.email).exists(),
+        "accepted": accepted_broker(broker, person.email),
         "invitation": Invitation.objects.filter(staff=person).first(),
         "grants": list(person.grants.order_by("name")),
         "problem": problem,

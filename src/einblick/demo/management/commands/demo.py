@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from einblick.accounts import consent
 from einblick.accounts.models import User
 from einblick.brokers.models import Broker
 from einblick.brokers.services import create_token, revoke_token
@@ -97,6 +98,10 @@ class Command(BaseCommand):
                 "max@muster-makler.example", first_name="Max", last_name="Betreuer"
             )
             klara_password = self._password(KLARA, first_name="Klara", last_name="Muster")
+            # The demo's people have said yes to the demo broker (domain.md §3), as if they had
+            # accepted its invitations: Klara's grants are active at once, Max has the office.
+            for email in ("max@muster-makler.example", KLARA):
+                consent.record(broker=broker, email=email)
             operator_codes = self._second_factor("operator@einblick.example")
             staff_codes = self._second_factor("max@muster-makler.example")
             grant = broker.grants.filter(name=GRANT["name"]).first()
