@@ -37,12 +37,12 @@ def test_invitation_password_totp_and_login_again(api, broker, smtp, settings, l
     # The mailed link: the token leaves the address bar at once, the form asks for a password.
     page.goto(link)
     expect(page).to_have_url(live_server.url + "/accounts/invitation/")
-    expect(page.get_by_role("heading", name="Willkommen im Portal")).to_be_visible()
+    expect(page.get_by_role("heading", name="Muster Makler GmbH möchte Ihnen Zugang geben")).to_be_visible()
     expect(page.get_by_label("E-Mail-Adresse")).to_have_value(EMAIL)
     screenshot("invitation")
     page.get_by_label("Passwort:", exact=True).fill(PASSWORD)
     page.get_by_label("Passwort (Wiederholung):", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Passwort festlegen und fortfahren").click()
+    page.get_by_role("button", name="Annehmen und Passwort festlegen").click()
 
     # Logged in, in the portal: the shared contract, not the other one.
     expect_portal(page)

@@ -15,8 +15,11 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from einblick.accounts.models import User
-from tests.browser.flows import STAFF_EMAIL, invite, portal_user
-from tests.factories import make_staff
+from einblick.brokers.logo import set_logo
+from einblick.office.members import share
+from tests.browser.flows import EMAIL, STAFF_EMAIL, invite, portal_user
+from tests.factories import make_grant, make_staff, make_user
+from tests.samples import png
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +30,7 @@ MAX_TABS = 40  # more focusable elements than any of these pages has
 
 @dataclass(frozen=True)
 class Screen:
-    path: str  # where the page is, or "invitation" for the mailed link
+    path: str  # where the page is, or "invitation…" for the mailed link (see _open)
     who: str | None  # None: not logged in; "portal" or "staff"
     heading: str  # the h1, as a person reads it
 
@@ -35,7 +38,12 @@ class Screen:
 SCREENS = {
     "login": Screen("/accounts/login/", None, "Anmelden"),
     "password-reset": Screen("/accounts/password/reset/", None, "Passwort zurücksetzen"),
-    "invitation": Screen("invitation", None, "Willkommen im Portal"),
+    "invitation": Screen("invitation", None, "Muster Makler GmbH möchte Ihnen Zugang geben"),
+    "invitation-existing": Screen(
+        "invitation-existing", None, "Muster Makler GmbH möchte Ihnen Zugang geben"
+    ),
+    "invitation-declined": Screen("invitation-declined", None, "Einladung abgelehnt"),
+    "invitation-card": Screen("/portal/", "invited", "Einladungen"),
     "account": Screen("/accounts/overview/", "portal", "Mein Konto"),
     "mfa-index": Screen("/accounts/2fa/", "portal", "Zwei-Faktor-Authentifizierung"),
     "sessions": Screen("/accounts/sessions/", "portal", "Sitzungen"),
@@ -94,12 +102,25 @@ def _log_in(page: Any, base: str, user: User) -> None:
 
 def _open(screen: Screen, request: pytest.FixtureRequest, page: Any, base: str) -> None:
     """The data the page needs, the person logged in, and the page loaded."""
-    if screen.path == "invitation":
+    if screen.path.startswith("invitation"):
+        if screen.path == "invitation-existing":
+            make_user(EMAIL)  # an account of her own, made elsewhere: the page asks her to log in
         fixtures = ("api", "broker", "smtp", "settings", "live_server")
         link = invite(*(request.getfixturevalue(name) for name in fixtures))
         response = page.goto(link)
+        if screen.path == "invitation-declined":
+            with page.expect_navigation() as declined:
+                page.get_by_role("button", name="Ablehnen").click()
+            response = declined.value  # the answer to the POST is the page
     else:
-        if screen.who == "portal":
+        if screen.who == "invited":
+            # Klara of one broker, invited by another: the portal's front page asks her first.
+            user = portal_user(request.getfixturevalue("broker"))
+            other = request.getfixturevalue("other_broker")
+            set_logo(broker=other, data=png(600, 120), actor=None)  # a wide logo on a narrow card
+            share(grant=make_grant(other, "Haushalt Klara"), actor=None, email=EMAIL)
+            _log_in(page, base, user)
+        elif screen.who == "portal":
             _log_in(page, base, portal_user(request.getfixturevalue("broker")))
         elif screen.who == "staff":
             _log_in(page, base, make_staff(request.getfixturevalue("broker"), STAFF_EMAIL, totp=True))

@@ -10,6 +10,7 @@ ACTIONS: dict[str, Promise] = {
     "account.deleted": _("Account deleted"),
     "account.exported": _("Account data exported"),
     "account.invitation_accepted": _("Invitation accepted"),
+    "account.invitation_declined": _("Invitation declined"),
     "account.login": _("Login"),
     "account.login_failed": _("Login failed"),
     "account.login_throttled": _("Login attempts throttled"),
