@@ -45,14 +45,15 @@ def make_user(email: str, password: str | None = PASSWORD, **extra: Any) -> User
     return user
 
 
-def accepted(broker: Broker | Grant | str, email: str) -> None:
+def accepted(broker: Broker | Grant | str, email: str, *, staff: bool = False) -> None:
     """The person has said yes to the broker (domain.md §3), as accepting one of its invitations
-    leaves it; the broker may be given by a grant or a grant's id (of an API answer)."""
+    leaves it (with `staff`: a staff invitation); the broker may be given by a grant or a grant's id
+    (of an API answer)."""
     if isinstance(broker, str):
         broker = Grant.objects.get(pk=broker)
     if isinstance(broker, Grant):
         broker = broker.broker
-    consent.record(broker=broker, email=email)
+    consent.record(broker=broker, email=email, staff=staff)
 
 
 def account(email: str) -> User:
@@ -90,7 +91,7 @@ def make_staff(
         data={"name": name, "email": email, "role": role},
     )
     user = account(email) if password is None else make_user(email, password)
-    accepted(broker, email)  # as if they had accepted the staff invitation
+    accepted(broker, email, staff=True)  # as if they had accepted the staff invitation
     if totp:
         give_totp(user)
     return user

@@ -51,7 +51,10 @@ def _share(api, grant_id: str, email: str, capture) -> Any:
 
 
 def _card_answer(client: Client, broker: Broker, answer: str) -> Any:
-    return client.post("/portal/invitations/", {"broker": broker.pk, "answer": answer})
+    """The card's button: the broker and the invitations the card shows (read from the page)."""
+    page = client.get("/portal/").content.decode()
+    shown = re.findall(r'name="invitation" value="(\d+)"', page)
+    return client.post("/portal/invitations/", {"broker": broker.pk, "answer": answer, "invitation": shown})
 
 
 # --- 1. Attaching: the API and the office answer the same for every address --------------------------
@@ -280,6 +283,52 @@ def test_a_staff_role_put_by_the_other_brokers_api_gives_no_rights_and_demands_n
     assert smtp.messages == []  # the AMS's record alone mails nobody
 
 
+def test_a_yes_to_a_brokers_grants_is_no_yes_to_its_office(
+    klara, other_broker, other_api, django_capture_on_commit_callbacks
+):
+    """The review's variant: B records Klara as its admin, then shares a grant; her card shows the
+    grant only, and accepting it makes her a member, not staff. A later PUT /staff changes nothing."""
+    assert other_api.put("/staff/B-1", {"name": "Klara", "email": KLARA, "role": "admin"}).status_code == 201
+    grant_id = _other_grant(other_api)
+    _share(other_api, grant_id, KLARA, django_capture_on_commit_callbacks)
+    card = text(klara.client.get("/portal/"))
+    assert "Mitarbeiterzugang" not in card
+
+    _card_answer(klara.client, other_broker, "accept")
+    assert other_api.put("/staff/B-2", {"name": "Klara", "email": KLARA, "role": "user"}).status_code == 201
+
+    user = User.objects.get(pk=klara.user.pk)
+    assert klara.client.get(f"/portal/{grant_id}/").status_code == 200
+    assert not is_staff_user(user) and not mfa_required(user)
+    assert klara.client.get("/staff/").status_code == 403
+    assert Consent.objects.get(broker=other_broker, email=KLARA).staff is False
+
+
+def test_only_what_the_card_showed_is_accepted(
+    klara, other_broker, other_api, django_capture_on_commit_callbacks
+):
+    first = _other_grant(other_api, "Gezeigt")
+    _share(other_api, first, KLARA, django_capture_on_commit_callbacks)
+    page = klara.client.get("/portal/").content.decode()
+    shown = re.findall(r'name="invitation" value="(\d+)"', page)
+    # Meanwhile B's office invites her as staff: the card she looked at did not say so.
+    staff = StaffMember.objects.create(
+        broker=other_broker, external_id="B-9", name="K", email=KLARA, role="admin"
+    )
+    from einblick.accounts.invitations import send_staff_invitation
+
+    with django_capture_on_commit_callbacks(execute=False):
+        send_staff_invitation(staff=staff)
+
+    body = {"broker": other_broker.pk, "answer": "accept", "invitation": shown}
+    assert klara.client.post("/portal/invitations/", body).status_code == 302
+
+    assert klara.client.get(f"/portal/{first}/").status_code == 200
+    assert not is_staff_user(User.objects.get(pk=klara.user.pk))
+    assert Invitation.objects.filter(staff=staff).exists()
+    assert "Mitarbeiterzugang" in text(klara.client.get("/portal/"))  # asked on its own card
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_other_brokers_staff_invitation_is_a_card_and_the_office_opens_after_yes(
     broker, other_broker, other_broker_admin, smtp
@@ -452,9 +501,9 @@ def test_the_migration_counts_existing_links_as_accepted_and_renames_twins():
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
 
-    assert set(Consent.objects.values_list("broker__slug", "email")) == {
-        ("a", "klara@example.org"),  # an active member
-        ("b", "max@example.org"),  # staff with a login role and an account
+    assert set(Consent.objects.values_list("broker__slug", "email", "staff")) == {
+        ("a", "klara@example.org", False),  # an active member
+        ("b", "max@example.org", True),  # staff with a login role and an account
     }
     names = dict(Broker.objects.values_list("slug", "name"))
     assert names == {"a": "Muster Makler GmbH", "b": "muster makler GMBH (b)"}

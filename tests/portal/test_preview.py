@@ -235,7 +235,7 @@ def test_the_preview_needs_the_staff_second_factor(grants, broker):
     StaffMember.objects.create(
         broker=broker, external_id="ST-X", name="Ohne", email="ohne@muster.example", role="admin"
     )
-    accepted(broker, "ohne@muster.example")
+    accepted(broker, "ohne@muster.example", staff=True)
     client = Client()
     client.force_login(account("ohne@muster.example"))
     response = client.get(f"/staff/grants/{grants[0].pk}/preview/")

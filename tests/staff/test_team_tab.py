@@ -85,9 +85,11 @@ def test_a_new_address_is_invited_and_sets_a_password_with_the_mailed_link(broke
 
 
 @MAILS
-def test_an_address_that_accepted_the_broker_gets_a_notice_and_role_none_gets_nothing(broker, admin, smtp):
+def test_an_address_that_accepted_a_staff_role_gets_a_notice_and_role_none_gets_nothing(broker, admin, smtp):
     account("bekannt@muster-makler.example")
-    accepted(broker, "bekannt@muster-makler.example")  # e.g. a customer of the broker who joins its staff
+    accepted(
+        broker, "bekannt@muster-makler.example", staff=True
+    )  # staff before, e.g. removed and added again
     assert add(admin, broker, email="bekannt@muster-makler.example", role="admin").status_code == 302
     [mail] = smtp.wait(1)
     assert "bestehenden Konto" in text_of(mail)
@@ -99,10 +101,16 @@ def test_an_address_that_accepted_the_broker_gets_a_notice_and_role_none_gets_no
 
 
 @MAILS
-def test_an_account_that_never_accepted_the_broker_is_invited_like_a_new_address(broker, admin, smtp):
-    """Domain.md §3: a staff role is a first link too. The office sees "invited" and the mail is the
-    invitation, exactly as for an address without an account; no staff rights until the yes."""
+@pytest.mark.parametrize("customer", [False, True], ids=["stranger", "own-customer"])
+def test_an_account_that_never_accepted_a_staff_role_is_invited_like_a_new_address(
+    broker, admin, smtp, customer
+):
+    """Domain.md §3: a staff role is a first link too, also for the broker's own customer (a yes to its
+    grants is not one to its office). The office sees "invited" and the mail is the invitation,
+    exactly as for an address without an account; no staff rights until the yes."""
     user = account("kundin@anderswo.example")
+    if customer:
+        accepted(broker, user.email)
     assert add(admin, broker, email="kundin@anderswo.example", role="admin").status_code == 302
     [mail] = smtp.wait(1)
     assert "/accounts/invitation/" in text_of(mail)

@@ -12,6 +12,7 @@ the person answered to that broker."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,25 +27,33 @@ from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember
 from einblick.grants.models import Grant, GrantMember, MemberState
 
 
-def has_accepted(broker: Broker | int, email: str) -> bool:
+def has_accepted(broker: Broker | int, email: str, *, staff: bool = False) -> bool:
+    """Whether the address said yes to this broker (with `staff`: to a staff role of it)."""
     broker_id = broker if isinstance(broker, int) else broker.pk
-    return Consent.objects.filter(broker_id=broker_id, email=email.strip().lower()).exists()
+    rows = Consent.objects.filter(broker_id=broker_id, email=email.strip().lower())
+    return (rows.filter(staff=True) if staff else rows).exists()
 
 
-def accepted_brokers(email: str) -> QuerySet[Consent, Any]:
-    """The broker ids this address has accepted, for a subquery: `broker_id__in=accepted_brokers(e)`."""
-    return Consent.objects.filter(email=email.strip().lower()).values("broker_id")
+def accepted_brokers(email: str, *, staff: bool = False) -> QuerySet[Consent, Any]:
+    """The broker ids this address has accepted (with `staff`: as staff), for a subquery:
+    `broker_id__in=accepted_brokers(e)`."""
+    rows = Consent.objects.filter(email=email.strip().lower())
+    return (rows.filter(staff=True) if staff else rows).values("broker_id")
 
 
-def record(*, broker: Broker, email: str, at: datetime | None = None) -> None:
-    """The person has said yes to this broker (idempotent)."""
+def record(*, broker: Broker, email: str, staff: bool = False, at: datetime | None = None) -> None:
+    """The person has said yes to this broker, with `staff` to a staff role of it too (idempotent;
+    a staff yes is never taken back by a later yes to grants)."""
+    email = email.strip().lower()
     try:
         with transaction.atomic():
-            Consent.objects.get_or_create(
-                broker=broker, email=email.strip().lower(), defaults={"accepted_at": at or timezone.now()}
+            consent, created = Consent.objects.get_or_create(
+                broker=broker, email=email, defaults={"accepted_at": at or timezone.now(), "staff": staff}
             )
     except IntegrityError:  # recorded at the same moment by a parallel request
-        pass
+        consent, created = Consent.objects.get(broker=broker, email=email), False
+    if staff and not created and not consent.staff:
+        Consent.objects.filter(pk=consent.pk).update(staff=True)
 
 
 @dataclass
@@ -55,6 +64,7 @@ class Offer:
     grants: list[Grant] = field(default_factory=list)
     staff: StaffMember | None = None
     expires_at: datetime | None = None
+    invitations: list[int] = field(default_factory=list)  # what the card shows, and only that is answered
 
 
 def _open_invitations(email: str) -> QuerySet[Invitation]:
@@ -73,6 +83,7 @@ def pending(email: str) -> list[Offer]:
     for invitation in rows:
         broker = invitation.broker
         offer = offers.setdefault(broker.pk, Offer(broker=broker))
+        offer.invitations.append(invitation.pk)
         if invitation.member is not None:
             offer.grants.append(invitation.member.grant)
         else:
@@ -86,44 +97,47 @@ def has_pending(email: str) -> bool:
     return _open_invitations(email).exists()
 
 
+def _answered(email: str, broker: Broker, ids: Collection[int] | None) -> list[Invitation]:
+    """The open invitations of this broker for the address, locked; with `ids` only those (what the
+    card showed: something the broker added meanwhile waits for its own answer)."""
+    rows = _open_invitations(email).filter(Q(member__grant__broker=broker) | Q(staff__broker=broker))
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    return list(rows.select_for_update(of=("self",)).select_related("member__grant", "staff"))
+
+
 @transaction.atomic
-def accept(*, user: User, broker: Broker, ip: str | None) -> bool:
-    """Yes to this broker: a consent, and every open invitation of the broker for the address
-    becomes active (its grants show, its staff role carries staff rights). False when the broker had
-    nothing open for the address (answered meanwhile, expired, withdrawn)."""
+def accept(*, user: User, broker: Broker, ip: str | None, ids: Collection[int] | None = None) -> bool:
+    """Yes to this broker: a consent, and the invitations answered (those of `ids`, or all the
+    broker has open for the address) become active. A yes to the broker takes its other open grant
+    invitations along (*Teilen* would now activate at once anyway), but never a staff invitation that
+    was not answered: a staff role needs its own yes. False when nothing answered was open any more
+    (answered meanwhile, expired, withdrawn)."""
     email = user.email.lower()
-    invitations = list(
-        _open_invitations(email)
-        .filter(Q(member__grant__broker=broker) | Q(staff__broker=broker))
-        .select_for_update(of=("self",))
-        .select_related("member__grant", "staff")
-    )
-    if not invitations:
+    answered = _answered(email, broker, ids)
+    if not answered:
         return False
-    record(broker=broker, email=email)
+    record(broker=broker, email=email, staff=any(i.staff_id is not None for i in answered))
+    invitations = {i.pk: i for i in answered}
+    invitations |= {i.pk: i for i in _answered(email, broker, None) if i.member_id is not None}
     now = timezone.now()
-    members = [i.member for i in invitations if i.member is not None]
-    GrantMember.objects.filter(pk__in=[m.pk for m in members], state=MemberState.INVITED).update(
+    members = [i.member_id for i in invitations.values() if i.member_id is not None]
+    GrantMember.objects.filter(pk__in=members, state=MemberState.INVITED).update(
         state=MemberState.ACTIVE, joined_at=now
     )
-    Invitation.objects.filter(pk__in=[i.pk for i in invitations]).delete()
-    for invitation in invitations:
+    Invitation.objects.filter(pk__in=list(invitations)).delete()
+    for invitation in invitations.values():
         _log(broker, user, "account.invitation_accepted", invitation, ip)
     return True
 
 
 @transaction.atomic
-def decline(*, email: str, broker: Broker) -> bool:
-    """No to this broker: its open grant invitations for the address become `declined` (what the
-    broker sees) and its staff invitation ends. Nothing is linked; the person's account, if any,
-    stays unknown to the broker."""
+def decline(*, email: str, broker: Broker, ids: Collection[int] | None = None) -> bool:
+    """No to this broker: its open grant invitations for the address (or those of `ids`) become
+    `declined` (what the broker sees) and its staff invitation ends. Nothing is linked; the person's
+    account, if any, stays unknown to the broker."""
     email = email.strip().lower()
-    invitations = list(
-        _open_invitations(email)
-        .filter(Q(member__grant__broker=broker) | Q(staff__broker=broker))
-        .select_for_update(of=("self",))
-        .select_related("member__grant", "staff")
-    )
+    invitations = _answered(email, broker, ids)
     if not invitations:
         return False
     members = [i.member.pk for i in invitations if i.member is not None]

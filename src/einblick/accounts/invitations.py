@@ -132,8 +132,9 @@ def check_password_for(invitation: Invitation, password: str) -> None:
 @transaction.atomic
 def accept_invitation(*, token: str, password: str, ip: str | None) -> User | None:
     """A new address says yes with its link: the account is made with the chosen password, and the
-    inviting broker is accepted (accounts.consent.accept: everything it offered the address becomes
-    active). Invitations of other brokers wait for their own answer on the portal's cards.
+    inviting broker is accepted for what the link offered (accounts.consent.accept). Invitations of
+    other brokers, and a staff invitation the link did not carry, wait for their answer on the
+    portal's cards.
 
     Returns None when the link is not valid any more (used meanwhile by a parallel request, expired,
     replaced) or an account exists for the address by now: an existing account answers after login,
@@ -153,7 +154,9 @@ def accept_invitation(*, token: str, password: str, ip: str | None) -> User | No
     except IntegrityError:  # another invitation of the same address was accepted this moment
         return None
     _mark_email_verified(user)
-    consent.accept(user=user, broker=invitation.broker, ip=ip)
+    # The yes is to what the link offered: a grant link does not take a staff role of the same
+    # broker along (that waits for the card), a staff link does not need one.
+    consent.accept(user=user, broker=invitation.broker, ip=ip, ids=[invitation.pk])
     return user
 
 

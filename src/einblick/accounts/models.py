@@ -91,8 +91,9 @@ class Invitation(models.Model):
 class Consent(models.Model):
     """A person has said yes to a broker (domain.md §3, consent between brokers): by accepting one
     of its invitations, by registering with its link, or by being linked to it before consent
-    existed (data migration). Only then does *Teilen* make them an active member at once, does a
-    staff role carry staff rights, and does the broker's audit log see their account events.
+    existed (data migration). Only then does *Teilen* make them an active member at once and does the
+    broker's audit log see their account events; a staff role carries staff rights only with `staff`,
+    a yes to a staff invitation of the broker.
 
     Keyed by the address (stored lower-case), as grant memberships and staff roles are; deleted with
     the account."""
@@ -100,6 +101,8 @@ class Consent(models.Model):
     broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="consents")
     email = models.EmailField(_("e-mail"), max_length=254)
     accepted_at = models.DateTimeField(_("accepted at"))
+    # The person accepted a staff role of this broker (a yes to its grants is not a yes to its office).
+    staff = models.BooleanField(_("staff role accepted"), default=False)
 
     class Meta:
         verbose_name = _("consent")

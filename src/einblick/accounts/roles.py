@@ -14,11 +14,11 @@ from einblick.grants.models import Grant, GrantMember
 
 
 def staff_memberships(email: str) -> QuerySet[StaffMember]:
-    """Staff rows that carry a login (role admin or user; role none is a clerk record only) at brokers
-    the person has accepted (domain.md §3: a staff role the person did not say yes to is no more than
-    an invitation)."""
+    """Staff rows that carry a login (role admin or user; role none is a clerk record only) whose staff
+    role the person has accepted (domain.md §3: a staff role without the person's yes is no more than
+    an invitation, and a yes to a broker's grants is not a yes to its office)."""
     return StaffMember.objects.filter(
-        email__iexact=email, role__in=LOGIN_ROLES, broker_id__in=accepted_brokers(email)
+        email__iexact=email, role__in=LOGIN_ROLES, broker_id__in=accepted_brokers(email, staff=True)
     ).select_related("broker")
 
 
@@ -42,8 +42,10 @@ def _flags(user: User) -> tuple[bool, bool]:
 
 
 def has_accepted() -> Exists:
-    """For a queryset of StaffMember: whether the address has accepted the staff member's broker."""
-    return Exists(Consent.objects.filter(broker_id=OuterRef("broker_id"), email=Lower(OuterRef("email"))))
+    """For a queryset of StaffMember: whether the address has accepted a staff role of the broker."""
+    return Exists(
+        Consent.objects.filter(broker_id=OuterRef("broker_id"), email=Lower(OuterRef("email")), staff=True)
+    )
 
 
 def is_staff_user(user: User) -> bool:

@@ -101,9 +101,10 @@ def edit_line(*, line: Line, actor: Actor, label: str, group: str) -> None:
 
 def _tell(staff: StaffMember, actor: Actor) -> None:
     """A staff member with a login role: a notice that the office is open to them when they have
-    accepted the broker already, else an invitation (domain.md §3: the same mail whether or not the
-    address has an account; with one, they answer on the portal's card after login)."""
-    if consent.has_accepted(staff.broker, staff.email):
+    accepted a staff role of the broker already, else an invitation (domain.md §3: the same mail
+    whether or not the address has an account; with one, they answer on the portal's card after
+    login)."""
+    if consent.has_accepted(staff.broker, staff.email, staff=True):
         invitations.send_staff_notice(staff=staff)
         log_action(broker=staff.broker, actor=actor, action="staff.notified", object_type="staff",
                    object_id=staff.external_id, data={"email": staff.email})  # fmt: skip

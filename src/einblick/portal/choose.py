@@ -36,17 +36,22 @@ def answer(request: AuthenticatedRequest) -> HttpResponse:
     """*Annehmen* / *Ablehnen* on a card: only for a broker that waits for this person's answer."""
     broker_id = request.POST.get("broker", "")
     choice = request.POST.get("answer", "")
+    shown = {int(i) for i in request.POST.getlist("invitation") if i.isdigit() and len(i) < 19}
     offer = next(
         (o for o in consent.pending(request.user.email) if str(o.broker.pk) == broker_id),
         None,
     )
-    if offer is None or choice not in ("accept", "decline"):
+    if offer is None or choice not in ("accept", "decline") or not shown & set(offer.invitations):
         raise Http404  # answered meanwhile, expired, withdrawn, or never asked
     broker = offer.broker
+    # Only what the card showed is answered: what the broker added since waits for its own answer.
     if choice == "accept":
-        consent.accept(user=request.user, broker=broker, ip=client_ip(request))
-        flash.success(request, _("You have accepted the invitation of %(broker)s.") % {"broker": broker.name})
+        done = consent.accept(user=request.user, broker=broker, ip=client_ip(request), ids=shown)
+        message = _("You have accepted the invitation of %(broker)s.")
     else:
-        consent.decline(email=request.user.email, broker=broker)
-        flash.success(request, _("You have declined the invitation of %(broker)s.") % {"broker": broker.name})
+        done = consent.decline(email=request.user.email, broker=broker, ids=shown)
+        message = _("You have declined the invitation of %(broker)s.")
+    if not done:
+        raise Http404
+    flash.success(request, message % {"broker": broker.name})
     return redirect("home")

@@ -100,8 +100,8 @@ class Command(BaseCommand):
             klara_password = self._password(KLARA, first_name="Klara", last_name="Muster")
             # The demo's people have said yes to the demo broker (domain.md §3), as if they had
             # accepted its invitations: Klara's grants are active at once, Max has the office.
-            for email in ("max@muster-makler.example", KLARA):
-                consent.record(broker=broker, email=email)
+            consent.record(broker=broker, email="max@muster-makler.example", staff=True)
+            consent.record(broker=broker, email=KLARA)
             operator_codes = self._second_factor("operator@einblick.example")
             staff_codes = self._second_factor("max@muster-makler.example")
             grant = broker.grants.filter(name=GRANT["name"]).first()
