@@ -28,7 +28,7 @@ from einblick.accounts.roles import is_staff_user, mfa_required
 from einblick.audit.models import AuditEntry
 from einblick.brokers.logo import set_logo
 from einblick.brokers.models import Broker, StaffMember, name_key
-from einblick.errors import Conflict
+from einblick.errors import Conflict, Invalid
 from einblick.grants.models import GrantMember, MemberState
 from einblick.office.brokers import create_broker
 from tests.factories import KLARA, PASSWORD, accepted, make_broker, make_grant, make_user
@@ -372,6 +372,9 @@ def test_the_other_brokers_staff_invitation_is_a_card_and_the_office_opens_after
         "\u041custer Makler GmbH",  # Cyrillic М
         "Mu\u0455ter Makler GmbH",  # Cyrillic ѕ
         "MUSTER MAKLER GMBH",
+        "Muster MakIer GmbH",  # a capital I for the l
+        "Muster Mak1er GmbH",
+        "Muster Makler GrnbH",  # r and n for m
     ],
 )
 def test_a_broker_cannot_take_another_brokers_name(broker, other_broker, other_broker_admin, taken):
@@ -380,12 +383,38 @@ def test_a_broker_cannot_take_another_brokers_name(broker, other_broker, other_b
         {"name": taken, "reply_to": "", "brand_color": "#1d4ed8", "accent_color": "#1d4ed8"},
     )
     assert response.status_code == 422
-    assert "ein anderer Makler trägt diesen Namen" in response.content.decode()
+    # taken, or (with invisible characters or letters of two scripts) refused as written
+    shown = response.content.decode()
+    assert any(why in shown for why in ("ein anderer Makler trägt diesen Namen", "unsichtbare", "einer Schrift"))
     assert Broker.objects.get(pk=other_broker.pk).name == "Andere Makler AG"
-    with pytest.raises(Conflict) as refused:
+    with pytest.raises((Conflict, Invalid)) as refused:
         create_broker(slug="dritte", name=taken)
     assert [e.loc for e in refused.value.errors] == [("name",)]
     assert not Broker.objects.filter(slug="dritte").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("\u202eHbmG relkaM retsuM", "unsichtbare"),  # a right-to-left override shows it the right way round
+        ("Muster Makler GmbH\u3164", "unsichtbare"),  # Hangul filler: shows as nothing
+        ("Muster Makler GmbH\u2800", "unsichtbare"),  # braille blank
+        ("M\u057dster Makler GmbH", "einer Schrift"),  # Armenian u among Latin letters
+        ("\ufdfa" * 12, "zu lang"),  # twelve characters that become 216
+    ],
+)
+def test_a_name_that_does_not_show_as_it_is_written_is_refused(
+    broker, other_broker, other_broker_admin, name, reason
+):
+    response = other_broker_admin.client.post(
+        f"/staff/{other_broker.pk}/appearance/",
+        {"name": name, "reply_to": "", "brand_color": "#1d4ed8", "accent_color": "#1d4ed8"},
+    )
+    assert response.status_code == 422
+    assert reason in response.content.decode()
+    assert Broker.objects.get(pk=other_broker.pk).name == "Andere Makler AG"
+    with pytest.raises(Invalid):
+        create_broker(slug="dritte", name=name)
 
 
 def test_a_name_that_only_looks_alike_to_a_machine_stays_free(broker):
@@ -397,7 +426,8 @@ def test_a_name_that_only_looks_alike_to_a_machine_stays_free(broker):
         "Müster Makler GmbH",
     ):
         assert name_key(name) != name_key(broker.name)
-    assert make_broker("zwei", "Muster Makler GmbH & Co. KG").name_key == "muster makler gmbh & co. kg"
+    assert make_broker("zwei", "Muster Makler GmbH & Co. KG").name_key == "muster makier gmbh & co. kg"
+    assert make_broker("drei", "Страховой брокер").name  # one script, not Latin: fine
 
 
 def test_the_command_line_refuses_a_taken_name_with_a_clear_message(broker):

@@ -26,30 +26,68 @@ def is_external_id(value: object) -> bool:
     return isinstance(value, str) and _EXTERNAL_ID.fullmatch(value) is not None
 
 
-# Letters of other scripts that look like Latin ones (after case folding): a name written with them
-# is the same name to a reader.
+# Letters of other scripts that look like Latin ones (after case folding), and Latin letters and digits
+# that look like each other: a name written with them is the same name to a reader. If this changes,
+# a migration must compute every broker's name_key anew (brokers.0008 holds a copy).
 _LOOKALIKES = str.maketrans(
     {
         **dict(zip("авекмнорстухѕіјһԁԛԝѵӏ", "abekmhopctyxsijhdqwvl", strict=True)),  # Cyrillic
         **dict(zip("αβεικνορτυχζημ", "abeiknoptuxzhm", strict=True)),  # Greek
+        **dict(zip("ıȷɡɑ01|", "ijgaoll", strict=True)),  # Latin and digits
     }
 )
+_LOOKALIKE_PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("l", "i"))
+# Characters that show as nothing or as a blank without being a space.
+_BLANKS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u180e"}
+# Scripts that legitimately mix in one name.
+_SCRIPT_GROUPS = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": "CJK"}
+NAME_KEY_LENGTH = 200
 
 
 def name_key(name: str) -> str:
     """What makes two broker names the same name to a reader (domain.md §3, consent): Unicode
     compatibility forms, invisible characters, case, letters that look alike, and spaces."""
     text = unicodedata.normalize("NFKC", name)
-    text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Cc", "Mn"))
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Cc", "Mn") and c not in _BLANKS)
     text = text.casefold().translate(_LOOKALIKES)
+    for pair, single in _LOOKALIKE_PAIRS:
+        text = text.replace(pair, single)
     return " ".join(text.split())
+
+
+def name_problem(name: str) -> str | None:
+    """Why a broker name cannot be used as it is typed, or None: characters that are invisible or
+    control the display (a right-to-left override shows "GmbH Makler" backwards), blanks that are no
+    space, letters of more than one script (a Cyrillic "М" among Latin letters), or a name too long."""
+    for c in name:
+        if unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp") or c in _BLANKS:
+            return "invisible"
+        if unicodedata.category(c) == "Zs" and c != " ":
+            return "invisible"
+    scripts = set()
+    for c in unicodedata.normalize("NFKC", name):
+        if unicodedata.category(c).startswith("L"):
+            script = unicodedata.name(c, "UNKNOWN").split(" ")[0]
+            scripts.add(_SCRIPT_GROUPS.get(script, script))
+    if len(scripts) > 1:
+        return "scripts"
+    if len(name_key(name)) > NAME_KEY_LENGTH:
+        return "length"
+    return None
+
+
+NAME_PROBLEMS = {
+    "invisible": _("The name must not contain invisible characters, control characters or special blanks."),
+    "scripts": _("The name must be written in one script (for example only Latin letters)."),
+    "length": _("The name is too long."),
+}
 
 
 class Broker(models.Model):
     slug = models.SlugField(_("slug"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
     # name_key(name), kept by save(): no two brokers of an installation carry the same name.
-    name_key = models.CharField(max_length=200, unique=True, editable=False)
+    name_key = models.CharField(max_length=NAME_KEY_LENGTH, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Erscheinungsbild (edited in the broker settings, issue 7); empty: Einblick's colours.
     brand_color = models.CharField(
@@ -97,6 +135,8 @@ class Broker(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        if self.name and name_problem(self.name):
+            raise ValidationError({"name": NAME_PROBLEMS[name_problem(self.name) or ""]})
         taken = Broker.objects.filter(name_key=name_key(self.name)).exclude(pk=self.pk)
         if self.name and taken.exists():
             raise ValidationError({"name": _("Another broker on this installation has this name already.")})

@@ -38,6 +38,7 @@ BROKER_NAME_TAKEN = _(
     "Another broker on this installation is called %(name)s already; please choose another name."
 )
 NAME_TAKEN = _("another broker has this name")
+BROKER_NAME_INVALID = _("The broker name cannot be used as it is written.")
 WEBHOOK_INVALID = _("The webhook URL is invalid.")
 HTTP_URL = _("an http or https URL")
 LOGO_EMPTY = _("The logo is empty.")

@@ -18,7 +18,16 @@ from einblick.accounts import consent, invitations
 from einblick.accounts.models import Invitation
 from einblick.accounts.roles import has_accepted
 from einblick.audit.services import Actor, log_action
-from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember, StaffRole, TariffAccount, name_key
+from einblick.brokers.models import (
+    LOGIN_ROLES,
+    NAME_PROBLEMS,
+    Broker,
+    StaffMember,
+    StaffRole,
+    TariffAccount,
+    name_key,
+    name_problem,
+)
 from einblick.brokers.services import data_changed
 from einblick.errors import Conflict, FieldError, Invalid, from_validation
 from einblick.errors import messages as M
@@ -52,7 +61,9 @@ def create_broker(*, slug: str, name: str, actor: Actor = None) -> Broker:
 
 def _name_free(broker: Broker) -> None:
     """Two brokers of one installation never carry the same name (domain.md §3): compared as a reader
-    sees it (brokers.models.name_key)."""
+    sees it (brokers.models.name_key), and written so that it shows as it is (name_problem)."""
+    if problem := name_problem(broker.name):
+        raise Invalid(M.BROKER_NAME_INVALID, [FieldError(("name",), NAME_PROBLEMS[problem])])
     if Broker.objects.filter(name_key=name_key(broker.name)).exclude(pk=broker.pk).exists():
         raise Conflict(M.BROKER_NAME_TAKEN % {"name": broker.name}, [FieldError(("name",), M.NAME_TAKEN)])
 

@@ -13,16 +13,21 @@ _LOOKALIKES = str.maketrans(
     {
         **dict(zip("авекмнорстухѕіјһԁԛԝѵӏ", "abekmhopctyxsijhdqwvl", strict=True)),
         **dict(zip("αβεικνορτυχζημ", "abeiknoptuxzhm", strict=True)),
+        **dict(zip("ıȷɡɑ01|", "ijgaoll", strict=True)),
     }
 )
+_LOOKALIKE_PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("l", "i"))
+_BLANKS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u180e"}
 
 
 def name_key(name):
     # a copy of brokers.models.name_key as of this migration (migrations do not import models)
     text = unicodedata.normalize("NFKC", name)
-    text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Cc", "Mn"))
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Cc", "Mn") and c not in _BLANKS)
     text = text.casefold().translate(_LOOKALIKES)
-    return " ".join(text.split())
+    for pair, single in _LOOKALIKE_PAIRS:
+        text = text.replace(pair, single)
+    return " ".join(text.split())[:200]
 
 
 def fill_keys(apps, schema_editor):
