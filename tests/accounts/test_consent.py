@@ -385,7 +385,9 @@ def test_a_broker_cannot_take_another_brokers_name(broker, other_broker, other_b
     assert response.status_code == 422
     # taken, or (with invisible characters or letters of two scripts) refused as written
     shown = response.content.decode()
-    assert any(why in shown for why in ("ein anderer Makler trägt diesen Namen", "unsichtbare", "einer Schrift"))
+    assert any(
+        why in shown for why in ("ein anderer Makler trägt diesen Namen", "unsichtbare", "einer Schrift")
+    )
     assert Broker.objects.get(pk=other_broker.pk).name == "Andere Makler AG"
     with pytest.raises((Conflict, Invalid)) as refused:
         create_broker(slug="dritte", name=taken)
@@ -538,3 +540,49 @@ def test_the_migration_counts_existing_links_as_accepted_and_renames_twins():
     names = dict(Broker.objects.values_list("slug", "name"))
     assert names == {"a": "Muster Makler GmbH", "b": "muster makler GMBH (b)"}
     assert GrantMember.objects.get(email="neu@example.org").state == MemberState.INVITED
+
+
+def test_removing_an_invited_member_costs_the_same_and_logs_nobody_out(
+    klara, other_broker, other_api, django_capture_on_commit_callbacks
+):
+    grant_id = _other_grant(other_api)
+    for email in (KLARA, UNKNOWN):
+        _share(other_api, grant_id, email, django_capture_on_commit_callbacks)
+    answers, queries = [], []
+    for email in (KLARA, UNKNOWN):
+        with CaptureQueriesContext(connection) as ran:
+            answers.append(other_api.delete(f"/grants/{grant_id}/members/{email}").status_code)
+        queries.append([_normalised(q["sql"]) for q in ran])
+
+    assert answers == [204, 204]
+    assert queries[0] == queries[1]
+    assert klara.client.get(f"/portal/{klara.grant.pk}/").status_code == 200  # still logged in
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accepting_by_link_and_on_the_card_leave_the_same_trace_in_the_brokers_log(
+    broker, other_broker, other_api, smtp
+):
+    """A login entry only after registering would tell the broker the account is new."""
+    make_user(KLARA)
+    accepted(broker, KLARA)
+    for email in (KLARA, UNKNOWN):
+        other_api.post(f"/grants/{_other_grant(other_api, email)}/members", {"email": email})
+    mails = {m["To"]: m for m in smtp.wait(2)}
+    newcomer = Client()
+    newcomer.get(link_in(mails[UNKNOWN]))
+    assert (
+        newcomer.post("/accounts/invitation/", {"password1": PASSWORD, "password2": PASSWORD}).status_code
+        == 302
+    )
+    klara = Client()
+    log_in(klara, KLARA)
+    assert _card_answer(klara, other_broker, "accept").status_code == 302
+
+    def trace(email: str) -> list[str]:
+        user = User.objects.get(email=email)
+        return list(
+            AuditEntry.objects.filter(broker=other_broker, actor_user=user).values_list("action", flat=True)
+        )
+
+    assert trace(KLARA) == trace(UNKNOWN) == ["account.invitation_accepted"]

@@ -485,32 +485,6 @@ def test_following_a_link_with_an_unknown_host_is_refused_with_400(grant, invite
 # The session at acceptance ---------------------------------------------------------------------------
 
 
-def test_a_logged_in_other_user_becomes_the_invited_person_only_after_setting_the_password(grant, invite):
-    erika = make_user("erika@example.org")
-    browser = Client()
-    assert log_in(browser, "erika@example.org").status_code == 302
-    first_key = browser.session.session_key
-    assert browser.session["_auth_user_id"] == str(erika.pk)
-
-    path = invite(grant)
-    form = open_link(browser, path)
-    assert form.status_code == 200
-    assert INVITEE in form.content.decode()
-    assert browser.session["_auth_user_id"] == str(erika.pk)  # still Erika, nobody else yet
-    assert state_of(grant) == MemberState.INVITED
-
-    done = set_password(browser)
-
-    assert done.status_code == 302
-    paula = User.objects.get(email=INVITEE)
-    assert browser.session.session_key != first_key
-    assert browser.session["_auth_user_id"] == str(paula.pk)
-    assert not Session.objects.filter(session_key=first_key).exists()
-    erika.refresh_from_db()
-    assert erika.check_password(PASSWORD)
-    assert not GrantMember.objects.filter(email="erika@example.org").exists()
-
-
 def test_an_anonymous_browser_gets_a_new_session_id_when_the_password_is_set(grant, invite):
     browser = Client()
     assert open_link(browser, invite(grant)).status_code == 200
@@ -600,20 +574,27 @@ def test_a_password_posted_to_a_link_whose_address_got_an_account_meanwhile_is_i
     assert state_of(grant) == MemberState.INVITED
 
 
-def test_a_logged_in_other_user_following_the_link_of_an_existing_account_is_logged_out(grant, invite):
+@pytest.mark.parametrize("existing", [True, False], ids=["existing-account", "new-address"])
+def test_a_logged_in_other_user_following_a_link_is_told_it_is_not_theirs_and_stays_logged_in(
+    grant, invite, existing
+):
     path = invite(grant)
-    make_user(INVITEE, OTHER_PASSWORD)
+    if existing:
+        make_user(INVITEE, OTHER_PASSWORD)
     make_user("erika@example.org")
     browser = Client()
     assert log_in(browser, "erika@example.org").status_code == 302
 
     assert browser.get(path).status_code == 302
     answer = browser.get("/accounts/invitation/")
+    declined = browser.post("/accounts/invitation/", {"decline": "1"})
+    chosen = browser.post("/accounts/invitation/", {"password1": PASSWORD, "password2": PASSWORD})
 
-    assert answer.status_code == 200
-    assert "Bitte melden Sie sich an" in text(answer)
-    assert "_auth_user_id" not in browser.session
+    for page in (answer, declined, chosen):
+        assert "Diese Einladung gilt einer anderen Adresse" in text(page)
+    assert "_auth_user_id" in browser.session  # a link logs nobody out
     assert state_of(grant) == MemberState.INVITED
+    assert not User.objects.filter(email=INVITEE).exists() or existing
 
 
 # Rate limit ------------------------------------------------------------------------------------------

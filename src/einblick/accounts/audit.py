@@ -62,7 +62,15 @@ def _on_mfa_failed(
     record(request, action="account.mfa_failed", user=user)
 
 
+# Set on the request of the login that follows choosing a password with an invitation link: that
+# moment is logged as the invitation's acceptance (with the IP). A login entry besides it would tell
+# the broker that this account is new, which an existing account accepting on the card does not show.
+QUIET_LOGIN = "_einblick_quiet_login"
+
+
 def _on_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    if request is not None and getattr(request, QUIET_LOGIN, False):
+        return
     record(request, action="account.login", user=user)
 
 

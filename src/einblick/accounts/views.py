@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from einblick.accounts import consent, invitations, privacy
-from einblick.accounts.audit import record
+from einblick.accounts.audit import QUIET_LOGIN, record
 from einblick.accounts.forms import DeleteAccountForm, SetPasswordForm
 from einblick.accounts.http import AuthenticatedRequest
 from einblick.accounts.models import User
@@ -72,6 +72,10 @@ def invitation(request: HttpRequest) -> HttpResponse:
     broker = found.broker
     if request.method == "POST" and (response := _limited(request, "accept_invitation")):
         return response
+    if request.user.is_authenticated and request.user.email.lower() != found.email.lower():
+        # Somebody else is logged in here: the link is not theirs to answer, and following a link
+        # does not log anybody out (a GET changes nothing).
+        return render(request, "accounts/invitation_other.html", {"broker": broker})
     if request.method == "POST" and "decline" in request.POST:
         invitations.decline_invitation(token=token)
         request.session.pop(INVITATION_SESSION_KEY, None)
@@ -79,12 +83,9 @@ def invitation(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"email": found.email, "broker": broker, "logo": logo.data_uri(broker)}
     if User.objects.filter(email__iexact=found.email).exists():
         # Only the holder of the link learns this, and it is the address's own mailbox.
-        if request.user.is_authenticated and request.user.email.lower() == found.email.lower():
+        if request.user.is_authenticated:  # it is theirs (see above)
             request.session.pop(INVITATION_SESSION_KEY, None)
             return redirect("home")  # the portal's card asks the question
-        if request.user.is_authenticated:  # somebody else is logged in here: not theirs to answer
-            logout(request)
-            request.session[INVITATION_SESSION_KEY] = token
         return render(request, "accounts/invitation.html", {**context, "existing": True})
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -98,8 +99,7 @@ def invitation(request: HttpRequest) -> HttpResponse:
             request.session.pop(INVITATION_SESSION_KEY, None)
             if user is None:
                 return render(request, "accounts/invitation_invalid.html", status=404)
-            if request.user.is_authenticated:
-                logout(request)
+            setattr(request, QUIET_LOGIN, True)  # logged as the acceptance (accounts.audit)
             login(request, user, backend=BACKEND)  # a new session id
             messages.success(request, _("Welcome! Your password is set."))
             return redirect("home")

@@ -57,7 +57,7 @@ def delete_grant(*, grant: Grant, actor: Actor) -> list[str]:
     log_action(
         broker=grant.broker, actor=actor, action="grant.deleted", object_type="grant", object_id=grant.pk
     )
-    emails = list(grant.members.values_list("email", flat=True))
+    emails = list(grant.members.filter(state=MemberState.ACTIVE).values_list("email", flat=True))
     grant.delete()
     data_changed(grant.broker_id)
     return emails

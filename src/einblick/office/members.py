@@ -8,7 +8,7 @@ from django.db import transaction
 from einblick.accounts import consent, invitations, sessions
 from einblick.audit.services import Actor
 from einblick.grants import services
-from einblick.grants.models import Grant, GrantMember
+from einblick.grants.models import Grant, GrantMember, MemberState
 
 
 @transaction.atomic
@@ -39,13 +39,18 @@ def resend_invitation(*, member: GrantMember, actor: Actor) -> GrantMember:
 
 @transaction.atomic
 def unshare(*, member: GrantMember, actor: Actor) -> None:
-    """Access ends at once; someone left with no grant and no staff login is logged out everywhere."""
+    """Access ends at once; someone left with no grant and no staff login is logged out everywhere.
+    Only an active member had access: for an invited or declined one nothing about accounts is looked
+    up, so that the removal costs the same whether or not the address has one (domain.md §3)."""
+    was_active = member.state == MemberState.ACTIVE
     services.remove_member(member=member, actor=actor)
-    sessions.end_sessions_without_access(emails=[member.email])
+    if was_active:
+        sessions.end_sessions_without_access(emails=[member.email])
 
 
 @transaction.atomic
 def delete_grant(*, grant: Grant, actor: Actor) -> None:
-    """The grant goes; its members lose access at once, and who has none left is logged out."""
+    """The grant goes; its members lose access at once, and who has none left is logged out (active
+    members only, as in unshare)."""
     emails = services.delete_grant(grant=grant, actor=actor)
     sessions.end_sessions_without_access(emails=emails)

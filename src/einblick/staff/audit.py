@@ -1,5 +1,6 @@
 """Settings, tab Protokoll (issue 7): the broker's audit log, newest first (by id: entries are only ever
-appended), filterable by actor, action and date, PAGE entries a page with a link to the older ones;
+appended), filterable by actor, action and date, PAGE entries a page with a link to the older ones
+(counted in the broker's own log, never by the installation-wide entry ids);
 previews, invitations, grant changes, token use and logins are there (audit.services)."""
 
 from __future__ import annotations
@@ -44,17 +45,19 @@ def audit_log(request: AuthenticatedRequest, broker: Broker, me: StaffMember) ->
         rows = rows.filter(created_at__gte=since)
     if until:
         rows = rows.filter(created_at__lt=until + timedelta(days=1))
-    before = request.GET.get("before", "")
-    if before.isascii() and before.isdigit() and len(before) < 19:
-        rows = rows.filter(pk__lt=int(before))  # the next page: entries older than the last one shown
-    entries = list(rows.order_by("-id")[: PAGE + 1])
+    # Pages are counted within this broker's log, not by entry ids: ids are shared by every broker of
+    # the installation, and their gaps would tell one broker how much happened elsewhere (domain.md §3).
+    page = request.GET.get("page", "")
+    number = int(page) if page.isascii() and page.isdigit() and len(page) < 6 else 0
+    entries = list(rows.order_by("-id")[number * PAGE : (number + 1) * PAGE + 1])
     more = len(entries) > PAGE
     entries = entries[:PAGE]
     for entry in entries:
         entry.action_label = action_label(entry.action)  # type: ignore[attr-defined]
     older = request.GET.copy()
+    older.pop("before", None)
     if more:
-        older["before"] = str(entries[-1].pk)
+        older["page"] = str(number + 1)
     context = {
         "broker": broker,
         "entries": entries,
