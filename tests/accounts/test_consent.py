@@ -586,3 +586,34 @@ def test_accepting_by_link_and_on_the_card_leave_the_same_trace_in_the_brokers_l
         )
 
     assert trace(KLARA) == trace(UNKNOWN) == ["account.invitation_accepted"]
+
+
+def test_after_declining_the_broker_cannot_ask_again_at_once(
+    klara, other_broker, other_api, other_broker_admin, smtp, settings, django_capture_on_commit_callbacks
+):
+    grant_id = _other_grant(other_api)
+    _share(other_api, grant_id, KLARA, django_capture_on_commit_callbacks)
+    _card_answer(klara.client, other_broker, "decline")
+    klara.client.get("/", follow=True)  # the page that says she declined
+    smtp.wait(1)
+
+    # Removing her and sharing again, or sharing another grant: declined at once, no mail, no card.
+    assert other_api.delete(f"/grants/{grant_id}/members/{KLARA}").status_code == 204
+    again = _share(other_api, grant_id, KLARA, django_capture_on_commit_callbacks)
+    other = _share(other_api, _other_grant(other_api, "Noch eine"), KLARA, django_capture_on_commit_callbacks)
+    assert (again.status_code, again.json()["state"]) == (201, "declined")
+    assert other.json()["state"] == "declined"
+    assert len(smtp.messages) == 1  # only the first invitation
+    assert "Andere Makler AG" not in text(klara.client.get("/portal/", follow=True))
+    # Nor as staff: the office is told why.
+    refused = other_broker_admin.client.post(
+        f"/staff/{other_broker.pk}/staff/", {"name": "Klara", "email": KLARA, "role": "user", "phone": ""}
+    )
+    assert refused.status_code == 422 and "kürzlich abgelehnt" in refused.content.decode()
+    assert not StaffMember.objects.filter(broker=other_broker, email=KLARA).exists()
+    # After the quiet period the broker may ask once more.
+    with time_machine.travel(timezone.now() + timedelta(days=settings.EINBLICK_DECLINE_QUIET_DAYS, hours=1)):
+        later = _share(
+            other_api, _other_grant(other_api, "Später"), KLARA, django_capture_on_commit_callbacks
+        )
+    assert later.json()["state"] == "invited"

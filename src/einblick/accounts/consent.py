@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from einblick.accounts.models import Consent, Invitation, User
+from einblick.accounts.models import Consent, Invitation, Refusal, User
 from einblick.audit.services import log_action
 from einblick.brokers.models import LOGIN_ROLES, Broker, StaffMember
 from einblick.grants.models import Grant, GrantMember, MemberState
@@ -39,6 +40,15 @@ def accepted_brokers(email: str, *, staff: bool = False) -> QuerySet[Consent, An
     `broker_id__in=accepted_brokers(e)`."""
     rows = Consent.objects.filter(email=email.strip().lower())
     return (rows.filter(staff=True) if staff else rows).values("broker_id")
+
+
+def refused(broker: Broker | int, email: str) -> bool:
+    """Whether the address said no to this broker within EINBLICK_DECLINE_QUIET_DAYS."""
+    broker_id = broker if isinstance(broker, int) else broker.pk
+    since = timezone.now() - timedelta(days=settings.EINBLICK_DECLINE_QUIET_DAYS)
+    return Refusal.objects.filter(
+        broker_id=broker_id, email=email.strip().lower(), declined_at__gte=since
+    ).exists()
 
 
 def record(*, broker: Broker, email: str, staff: bool = False, at: datetime | None = None) -> None:
@@ -118,6 +128,7 @@ def accept(*, user: User, broker: Broker, ip: str | None, ids: Collection[int] |
     if not answered:
         return False
     record(broker=broker, email=email, staff=any(i.staff_id is not None for i in answered))
+    Refusal.objects.filter(broker=broker, email=email).delete()
     invitations = {i.pk: i for i in answered}
     invitations |= {i.pk: i for i in _answered(email, broker, None) if i.member_id is not None}
     now = timezone.now()
@@ -142,6 +153,7 @@ def decline(*, email: str, broker: Broker, ids: Collection[int] | None = None) -
         return False
     members = [i.member.pk for i in invitations if i.member is not None]
     GrantMember.objects.filter(pk__in=members, state=MemberState.INVITED).update(state=MemberState.DECLINED)
+    Refusal.objects.update_or_create(broker=broker, email=email, defaults={"declined_at": timezone.now()})
     Invitation.objects.filter(pk__in=[i.pk for i in invitations]).delete()
     for invitation in invitations:
         _log(broker, None, "account.invitation_declined", invitation, None, email=email)

@@ -111,3 +111,23 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.broker_id}"
+
+
+class Refusal(models.Model):
+    """A person said no to a broker (accounts.consent.decline): for EINBLICK_DECLINE_QUIET_DAYS the
+    broker's *Teilen* to that address adds the member as `declined` again, without a mail or a card,
+    so that declining cannot be answered with a new invitation at once. Keyed by the address, like
+    the invitation it answered; kept when an account is deleted (it is the person's wish, and deleting
+    it would tell the broker that there was an account)."""
+
+    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="refusals")
+    email = models.EmailField(_("e-mail"), max_length=254)
+    declined_at = models.DateTimeField(_("declined at"))
+
+    class Meta:
+        verbose_name = _("refusal")
+        verbose_name_plural = _("refusals")
+        constraints = [models.UniqueConstraint(fields=["email", "broker"], name="refusal_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.email} ↛ {self.broker_id}"

@@ -168,6 +168,8 @@ ACCOUNT_RATE_LIMITS = {
 }
 PASSWORD_RESET_TIMEOUT = 60 * 60  # reset links live one hour and die when used
 EINBLICK_INVITATION_DAYS = env_int("EINBLICK_INVITATION_DAYS", 14)
+# After a person declines a broker, its Teilen to the address stays "declined" (no mail) this long.
+EINBLICK_DECLINE_QUIET_DAYS = env_int("EINBLICK_DECLINE_QUIET_DAYS", 30)
 EINBLICK_CONTEXT_WORDS = ["einblick"]
 
 MFA_ADAPTER = "einblick.accounts.adapters.MfaAdapter"

@@ -26,6 +26,9 @@ TARIFF_ACCOUNT_MISSING = _("tariff account %(id)s does not exist")
 STAFF_MISSING = _("staff member %(id)s does not exist")
 CLERK_WITHOUT_LOGIN = _("the clerk must be a staff member with role admin or user")
 MEMBER_JOINED = _("The member has joined already; there is no invitation to send again.")
+PERSON_DECLINED = _(
+    "The person declined an invitation of this broker lately; they are not asked again for now."
+)
 MEMBER_DECLINED = _(
     "The person declined the invitation. If they have changed their mind, remove them and share again."
 )

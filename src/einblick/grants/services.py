@@ -134,7 +134,9 @@ def _write(grant: Grant, data: GrantIn) -> None:
 
 
 @transaction.atomic
-def add_member(*, grant: Grant, actor: Actor, email: str, active: bool) -> tuple[GrantMember, bool]:
+def add_member(
+    *, grant: Grant, actor: Actor, email: str, active: bool, declined: bool = False
+) -> tuple[GrantMember, bool]:
     """A member by e-mail, active at once (`active`: the person has accepted the broker) or invited; returns
     the member and whether it is new. Who is told what is office.members.share's business."""
     email = email.lower()
@@ -147,7 +149,11 @@ def add_member(*, grant: Grant, actor: Actor, email: str, active: bool) -> tuple
             member = GrantMember.objects.create(
                 grant=grant,
                 email=email,
-                state=MemberState.ACTIVE if active else MemberState.INVITED,
+                state=MemberState.ACTIVE
+                if active
+                else MemberState.DECLINED
+                if declined
+                else MemberState.INVITED,
                 invited_at=now,
                 joined_at=now if active else None,
             )

@@ -115,6 +115,8 @@ def _tell(staff: StaffMember, actor: Actor) -> None:
     accepted a staff role of the broker already, else an invitation (domain.md §3: the same mail
     whether or not the address has an account; with one, they answer on the portal's card after
     login)."""
+    if consent.refused(staff.broker, staff.email) and not consent.has_accepted(staff.broker, staff.email):
+        raise Conflict(M.PERSON_DECLINED, [FieldError(("email",), M.PERSON_DECLINED)])
     if consent.has_accepted(staff.broker, staff.email, staff=True):
         invitations.send_staff_notice(staff=staff)
         log_action(broker=staff.broker, actor=actor, action="staff.notified", object_type="staff",

@@ -15,13 +15,18 @@ from einblick.grants.models import Grant, GrantMember, MemberState
 def share(*, grant: Grant, actor: Actor, email: str) -> tuple[GrantMember, bool]:
     """Teilen (domain.md §3, consent): a person who has accepted this broker becomes active at once
     and gets a notice; anyone else is invited by e-mail with a single-use link (accounts.invitations)
-    and answers it. Whether the address has an account is never looked at, so nothing the broker sees
+    and answers it; who declined this broker within EINBLICK_DECLINE_QUIET_DAYS is added as `declined`
+    without a mail. Whether the address has an account is never looked at, so nothing the broker sees
     (state, answer, mail, time) depends on it. Returns the member and whether it is new; sharing
     again with a member changes nothing."""
     email = email.strip().lower()  # as members are stored
     known = consent.has_accepted(grant.broker_id, email)
-    member, created = services.add_member(grant=grant, actor=actor, email=email, active=known)
-    if created:
+    # Who said no to this broker lately is not asked again at once (EINBLICK_DECLINE_QUIET_DAYS).
+    refused = not known and consent.refused(grant.broker_id, email)
+    member, created = services.add_member(
+        grant=grant, actor=actor, email=email, active=known, declined=refused
+    )
+    if created and not refused:
         if known:
             invitations.send_access_notice(member=member)
         else:
