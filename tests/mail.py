@@ -27,7 +27,7 @@ class Sink:
         self.messages.append(parsed)
         return "250 OK"
 
-    def wait(self, count: int = 1, timeout: float = 5.0) -> list[EmailMessage]:
+    def wait(self, count: int = 1, timeout: float = 20.0) -> list[EmailMessage]:
         deadline = time.monotonic() + timeout
         while len(self.messages) < count and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -433,8 +433,17 @@ def test_a_name_that_only_looks_alike_to_a_machine_stays_free(broker):
 
 
 def test_the_command_line_refuses_a_taken_name_with_a_clear_message(broker):
-    with pytest.raises(CommandError, match="is called muster makler gmbh already"):
+    with pytest.raises(CommandError) as taken:
         call_command("broker", "create", "zwei", "--name", "muster makler gmbh")
+    assert str(taken.value) == (
+        "Another broker on this installation is called “Muster Makler GmbH” (or a name that looks the"
+        " same); please choose another name."
+    )
+    with pytest.raises(CommandError) as hidden:
+        call_command("broker", "create", "drei", "--name", "Muster\u202e Zwei")
+    assert str(hidden.value) == (
+        "The name must not contain invisible characters, control characters or special blanks."
+    )
 
 
 def test_a_brokers_mail_names_it_carries_its_logo_and_sends_replies_to_its_office(broker):
@@ -617,3 +626,23 @@ def test_after_declining_the_broker_cannot_ask_again_at_once(
             other_api, _other_grant(other_api, "Später"), KLARA, django_capture_on_commit_callbacks
         )
     assert later.json()["state"] == "invited"
+
+
+def test_her_account_page_says_declined_and_the_card_of_a_known_broker_does_not_claim_ignorance(
+    klara, broker, other_broker, other_api, django_capture_on_commit_callbacks
+):
+    grant_id = _other_grant(other_api)
+    _share(other_api, grant_id, KLARA, django_capture_on_commit_callbacks)
+    _card_answer(klara.client, other_broker, "decline")
+    overview = text(klara.client.get("/accounts/overview/"))
+    assert "<td>Andere Makler AG</td><td>Familie Muster</td><td>abgelehnt</td>" in overview
+
+    # Her own broker, which she accepted as a customer, now offers a staff role.
+    StaffMember.objects.create(broker=broker, external_id="S-9", name="Klara", email=KLARA, role="user")
+    from einblick.accounts.invitations import send_staff_invitation
+
+    with django_capture_on_commit_callbacks(execute=False):
+        send_staff_invitation(staff=StaffMember.objects.get(external_id="S-9"))
+    card = text(klara.client.get("/portal/"))
+    assert "erhalten Sie diesen Zugang von Muster Makler GmbH nicht" in card
+    assert "sieht Muster Makler GmbH nichts von Ihrem Konto" not in card

@@ -78,7 +78,7 @@ def test_the_invitation_mail_is_german_with_a_text_and_an_html_part(api, smtp):
     grant = api.post("/grants", {"name": "Familie Muster"}).json()
     api.post(f"/grants/{grant['id']}/members", {"email": "klara.muster@example.org"})
     [mail] = smtp.wait(1)
-    assert mail["Subject"] == "Muster Makler GmbH lädt Sie in sein Kundenportal ein"
+    assert mail["Subject"] == "Einladung von Muster Makler GmbH zum Kundenportal"
     assert mail["From"] == "Muster Makler GmbH <portal@localhost>"
     assert "14 Tage" in text_of(mail)
     assert "14 Tage" in html_of(mail)

@@ -59,7 +59,7 @@ def test_a_new_address_is_invited_and_sets_a_password_with_the_mailed_link(broke
     assert "eingeladen" in text(admin.get(f"/staff/{broker.pk}/staff/"))
     [mail] = smtp.wait(1)
     assert mail["To"] == "nora@muster-makler.example"
-    assert "Mitarbeiterzugang zum Büro" in text_of(mail)
+    assert "Mitarbeiterzugang zum Kundenportal" in text_of(mail)
     path = link_in(mail)
 
     browser = Client()

@@ -75,6 +75,7 @@ class Offer:
     staff: StaffMember | None = None
     expires_at: datetime | None = None
     invitations: list[int] = field(default_factory=list)  # what the card shows, and only that is answered
+    accepted: bool = False  # the person said yes to this broker before (its grants); now it asks more
 
 
 def _open_invitations(email: str) -> QuerySet[Invitation]:
@@ -100,6 +101,11 @@ def pending(email: str) -> list[Offer]:
             offer.staff = invitation.staff
         if offer.expires_at is None or invitation.expires_at > offer.expires_at:
             offer.expires_at = invitation.expires_at
+    known = set(
+        accepted_brokers(email).filter(broker_id__in=list(offers)).values_list("broker_id", flat=True)
+    )
+    for offer in offers.values():
+        offer.accepted = offer.broker.pk in known
     return sorted(offers.values(), key=lambda o: (o.broker.name.casefold(), o.broker.pk))
 
 

@@ -30,7 +30,8 @@ PERSON_DECLINED = _(
     "The person declined an invitation of this broker lately; they are not asked again for now."
 )
 MEMBER_DECLINED = _(
-    "The person declined the invitation. If they have changed their mind, remove them and share again."
+    "The person declined the invitation. The broker can invite them again %(days)d days after the "
+    "decline (remove them and share again)."
 )
 
 # Brokers and the office's settings (brokers.services, brokers.logo, office.brokers)
@@ -38,10 +39,10 @@ BROKER_SLUG_TAKEN = _("A broker with the slug %(slug)s exists already.")
 BROKER_INVALID = _("The broker is invalid.")
 TAKEN = _("taken")
 BROKER_NAME_TAKEN = _(
-    "Another broker on this installation is called %(name)s already; please choose another name."
+    "Another broker on this installation is called “%(name)s” (or a name that looks the same); "
+    "please choose another name."
 )
 NAME_TAKEN = _("another broker has this name")
-BROKER_NAME_INVALID = _("The broker name cannot be used as it is written.")
 WEBHOOK_INVALID = _("The webhook URL is invalid.")
 HTTP_URL = _("an http or https URL")
 LOGO_EMPTY = _("The logo is empty.")

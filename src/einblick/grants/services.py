@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -174,7 +175,7 @@ def add_member(
 def renew_invitation(*, member: GrantMember, actor: Actor) -> GrantMember:
     """Link versenden, the grant's part: the member is invited anew (office.members sends the link)."""
     if member.state == MemberState.DECLINED:
-        raise Conflict(M.MEMBER_DECLINED)
+        raise Conflict(M.MEMBER_DECLINED % {"days": settings.EINBLICK_DECLINE_QUIET_DAYS})
     if member.state != MemberState.INVITED:
         raise Conflict(M.MEMBER_JOINED)
     member.invited_at = timezone.now()

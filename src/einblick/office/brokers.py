@@ -63,9 +63,10 @@ def _name_free(broker: Broker) -> None:
     """Two brokers of one installation never carry the same name (domain.md §3): compared as a reader
     sees it (brokers.models.name_key), and written so that it shows as it is (name_problem)."""
     if problem := name_problem(broker.name):
-        raise Invalid(M.BROKER_NAME_INVALID, [FieldError(("name",), NAME_PROBLEMS[problem])])
-    if Broker.objects.filter(name_key=name_key(broker.name)).exclude(pk=broker.pk).exists():
-        raise Conflict(M.BROKER_NAME_TAKEN % {"name": broker.name}, [FieldError(("name",), M.NAME_TAKEN)])
+        raise Invalid(NAME_PROBLEMS[problem], [FieldError(("name",), NAME_PROBLEMS[problem])])
+    taken = Broker.objects.filter(name_key=name_key(broker.name)).exclude(pk=broker.pk).first()
+    if taken is not None:  # broker names are public: every portal page shows its own
+        raise Conflict(M.BROKER_NAME_TAKEN % {"name": taken.name}, [FieldError(("name",), M.NAME_TAKEN)])
 
 
 def new_external_id(model: type[StaffMember] | type[TariffAccount], broker: Broker) -> str:

@@ -43,7 +43,7 @@ class Command(BaseCommand):
             try:
                 broker = create_broker(slug=options["slug"], name=options["name"])
             except DomainError as exc:
-                raise CommandError(f"{exc.message} {'; '.join(e.msg for e in exc.errors)}") from None
+                raise CommandError(str(exc.message)) from None
             self.stdout.write(self.style.SUCCESS(f"Created broker {broker.slug} ({broker.name})."))
         elif action == "webhook":
             self._webhook(options["slug"], options["url"], options["remove"])
