@@ -11,7 +11,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from allauth.account.models import EmailAddress
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.test import Client
@@ -38,11 +37,9 @@ def make_broker(slug: str = "muster", name: str = "Muster Makler GmbH") -> Broke
 
 
 def make_user(email: str, password: str | None = PASSWORD, **extra: Any) -> User:
-    """An account with a verified address, as an accepted invitation leaves it (password None: an
+    """An account (its address verified, as every account's: accounts.addresses; password None: an
     account without a usable password, for tests that log in with force_login)."""
-    user = User.objects.create_user(email, password, **extra)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
+    return User.objects.create_user(email, password, **extra)
 
 
 def accepted(broker: Broker | Grant | str, email: str, *, staff: bool = False) -> None:

@@ -24,11 +24,7 @@ def grant(broker: Broker) -> Grant:
 
 
 def make_user(email: str, password: str = PASSWORD, **extra: Any) -> User:
-    from allauth.account.models import EmailAddress
-
-    user = User.objects.create_user(email, password, **extra)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
+    return User.objects.create_user(email, password, **extra)
 
 
 def make_staff(broker: Broker, email: str, role: str = "admin") -> User:

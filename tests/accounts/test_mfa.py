@@ -384,7 +384,7 @@ def test_guessing_codes_is_throttled_and_the_throttle_passes(db):
             wrong = f"{(int(right) + 1 + guess) % 1_000_000:06d}"
             assert second_step(client, wrong).status_code == 200
 
-        assert second_step(client, right).status_code == 200  # throttled: even the right code
+        assert second_step(client, right).status_code == 429  # throttled: even the right code
         assert client.get("/accounts/overview/").status_code == 302
 
         clock.shift(timedelta(minutes=5, seconds=30))
@@ -392,3 +392,57 @@ def test_guessing_codes_is_throttled_and_the_throttle_passes(db):
         log_in(fresh, "klara@example.org")
         assert second_step(fresh, totp_code(secret)).status_code == 302
         assert fresh.get("/accounts/overview/").status_code == 200
+
+
+# Issue 15: a second factor for everyone who wants it; the throttle answers 429 -----------------------
+
+
+def test_a_password_reset_requested_for_a_customer_does_not_keep_them_from_totp(db, smtp):
+    """Anyone may request a reset for any address; it used to leave an unverified address record that
+    allauth then held against activating TOTP ("…bis Sie Ihre E-Mail-Adresse verifiziert haben")."""
+    from allauth.account.models import EmailAddress
+
+    make_user("klara@example.org")
+    assert Client().post("/accounts/password/reset/", {"email": "klara@example.org"}).status_code == 302
+    assert list(EmailAddress.objects.values_list("email", "verified", "primary")) == [
+        ("klara@example.org", True, True)
+    ]
+    client = Client()
+    log_in(client, "klara@example.org")
+
+    activate_totp(client)
+
+    assert Authenticator.objects.filter(user__email="klara@example.org", type="totp").exists()
+
+
+def test_the_migration_verifies_the_address_of_every_existing_account(db):
+    """Accounts from before: without a record, or with the unverified one a reset request left."""
+    import importlib
+
+    from allauth.account.models import EmailAddress
+    from django.apps import apps
+
+    old = make_user("alt@example.org")
+    stale = make_user("klara@example.org")
+    EmailAddress.objects.filter(user=old).delete()
+    EmailAddress.objects.filter(user=stale).update(verified=False, primary=False)
+
+    importlib.import_module("einblick.accounts.migrations.0007_verified_addresses").verify_all(apps, None)
+
+    assert set(EmailAddress.objects.values_list("email", "verified", "primary")) == {
+        ("alt@example.org", True, True),
+        ("klara@example.org", True, True),
+    }
+
+
+def test_too_many_wrong_codes_at_login_answer_429_with_retry_after(db):
+    user = make_user("klara@example.org")
+    give_totp(user)
+    client = Client()
+    assert log_in(client, "klara@example.org")["Location"] == "/accounts/2fa/authenticate/"
+
+    answers = [client.post("/accounts/2fa/authenticate/", {"code": "000000"}) for _ in range(6)]
+
+    assert [a.status_code for a in answers[:5]] == [200] * 5
+    assert answers[5].status_code == 429
+    assert answers[5]["Retry-After"] == "60"

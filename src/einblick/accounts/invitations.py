@@ -153,7 +153,6 @@ def accept_invitation(*, token: str, password: str, ip: str | None) -> User | No
             user = User.objects.create_user(invitation.email, password)
     except IntegrityError:  # another invitation of the same address was accepted this moment
         return None
-    _mark_email_verified(user)
     # The yes is to what the link offered: a grant link does not take a staff role of the same
     # broker along (that waits for the card), a staff link does not need one.
     consent.accept(user=user, broker=invitation.broker, ip=ip, ids=[invitation.pk])
@@ -169,11 +168,3 @@ def decline_invitation(*, token: str) -> Broker | None:
     broker = invitation.broker
     consent.decline(email=invitation.email, broker=broker)
     return broker
-
-
-def _mark_email_verified(user: User) -> None:
-    from allauth.account.models import EmailAddress
-
-    EmailAddress.objects.update_or_create(
-        user=user, email=user.email, defaults={"verified": True, "primary": True}
-    )

@@ -102,3 +102,23 @@ def stamp_login(sender: object, request: HttpRequest, user: Any, **kwargs: objec
         request.session[SEEN_AT] = now
         if request.META.get("REMOTE_ADDR"):  # a real request (not a test client's force_login)
             UserSession.objects.create_from_request(request, user=user, session=request.session)
+
+
+class MfaThrottleMiddleware:
+    """A second-factor code refused because of the throttle (allauth's `login_failed` limit, which
+    MFA codes share with passwords) answers 429 with Retry-After, like every other throttled login
+    step (README: rate limits), instead of the form's 200."""
+
+    RETRY_AFTER = 60
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        from einblick.accounts.mfa_forms import THROTTLED
+
+        if getattr(request, THROTTLED, False) and response.status_code == 200:
+            response.status_code = 429
+            response["Retry-After"] = str(self.RETRY_AFTER)
+        return response

@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "einblick.accounts.middleware.RequireMfaMiddleware",
+    "einblick.accounts.middleware.MfaThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "einblick.config.middleware.SecurityHeadersMiddleware",
@@ -173,7 +174,11 @@ EINBLICK_DECLINE_QUIET_DAYS = env_int("EINBLICK_DECLINE_QUIET_DAYS", 30)
 EINBLICK_CONTEXT_WORDS = ["einblick"]
 
 MFA_ADAPTER = "einblick.accounts.adapters.MfaAdapter"
-MFA_FORMS = {"activate_totp": "einblick.accounts.mfa_forms.ActivateTotpForm"}
+MFA_FORMS = {
+    "activate_totp": "einblick.accounts.mfa_forms.ActivateTotpForm",
+    "authenticate": "einblick.accounts.mfa_forms.ThrottledAuthenticateForm",
+    "reauthenticate": "einblick.accounts.mfa_forms.ThrottledReauthenticateForm",
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Einblick"
