@@ -44,6 +44,8 @@ def test_the_outbox_keeps_each_mail_as_a_file_and_staff_read_their_brokers_mails
     text = page.content.decode()
     assert "neu@example.org" in text and "/accounts/invitation/" in text
     assert "fremd@example.org" not in text  # another broker's mail
+    # Staff of role user work the inbox; the invitation links in the mails are not theirs to read.
+    assert staff_client(broker, "sina@example.org", "user").get("/accounts/outbox/").status_code == 403
 
 
 def test_operators_read_every_mail_and_portal_users_none(

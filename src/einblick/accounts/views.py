@@ -25,6 +25,7 @@ from einblick.accounts.models import User
 from einblick.accounts.outbox import read_outbox
 from einblick.accounts.roles import is_staff_user, member_grants, staff_memberships
 from einblick.audit.context import client_ip
+from einblick.brokers.models import StaffRole
 from einblick.brokers import logo
 
 INVITATION_SESSION_KEY = "einblick_invitation"
@@ -154,14 +155,16 @@ def delete(request: AuthenticatedRequest) -> HttpResponse:
 @never_cache
 @login_required
 def outbox(request: AuthenticatedRequest) -> HttpResponse:
-    """The demo's outbox (EMAIL_URL=outbox:): operators read every mail, staff their broker's."""
+    """The demo's outbox (EMAIL_URL=outbox:): operators read every mail, a broker's administrators
+    that broker's; staff of role user and portal users none (the mails carry invitation links)."""
     if settings.EMAIL_BACKEND != "einblick.accounts.outbox.OutboxBackend":
         raise Http404
     user = request.user
     if user.is_superuser:
         broker_ids = None
     else:
-        broker_ids = {str(s.broker_id) for s in staff_memberships(user.email)}
+        admins = staff_memberships(user.email).filter(role=StaffRole.ADMIN)
+        broker_ids = {str(s.broker_id) for s in admins}
         if not broker_ids:
             raise PermissionDenied
     return render(request, "accounts/outbox.html", {"mails": read_outbox(broker_ids=broker_ids)})
