@@ -25,8 +25,8 @@ from einblick.accounts.models import User
 from einblick.accounts.outbox import read_outbox
 from einblick.accounts.roles import is_staff_user, member_grants, staff_memberships
 from einblick.audit.context import client_ip
-from einblick.brokers.models import StaffRole
 from einblick.brokers import logo
+from einblick.brokers.models import StaffRole
 
 INVITATION_SESSION_KEY = "einblick_invitation"
 BACKEND = "django.contrib.auth.backends.ModelBackend"

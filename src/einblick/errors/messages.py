@@ -25,6 +25,8 @@ CONTRACT_OF_OTHER_CUSTOMER = _(
 TARIFF_ACCOUNT_MISSING = _("tariff account %(id)s does not exist")
 STAFF_MISSING = _("staff member %(id)s does not exist")
 CLERK_WITHOUT_LOGIN = _("the clerk must be a staff member with role admin or user")
+EMAIL_INVALID = _("The e-mail address is not valid.")
+EMAIL_FIELD = _("not a valid e-mail address")
 MEMBER_JOINED = _("The member has joined already; there is no invitation to send again.")
 PERSON_DECLINED = _(
     "The person declined an invitation of this broker lately; they are not asked again for now."

@@ -35,6 +35,7 @@ from einblick.grants.models import Grant
 from einblick.portfolio.catalogue import DEFAULT_LINES
 from einblick.portfolio.importing import delete_object, put_object
 from einblick.portfolio.models import Line
+from einblick.text import is_email
 
 
 @transaction.atomic
@@ -134,6 +135,8 @@ def add_staff(
 ) -> StaffMember:
     """A new staff member; with role admin or user they are invited by e-mail."""
     email = email.strip().lower()
+    if not is_email(email):
+        raise Invalid(M.EMAIL_INVALID, [FieldError(("email",), M.EMAIL_FIELD)])
     if StaffMember.objects.filter(broker=broker, email__iexact=email).exists():
         raise Conflict(M.STAFF_EXISTS, [FieldError(("email",), M.STAFF_EXISTS_FIELD)])
     external_id = new_external_id(StaffMember, broker)
@@ -228,6 +231,8 @@ def update_appearance(
     before = {f: getattr(broker, f) for f in fields}
     broker.name = " ".join(name.split())
     broker.reply_to = reply_to.strip().lower()
+    if broker.reply_to and not is_email(broker.reply_to):
+        raise Invalid(M.APPEARANCE_INVALID, [FieldError(("reply_to",), M.EMAIL_FIELD)])
     broker.brand_color, broker.accent_color = brand_color.lower(), accent_color.lower()
     _name_free(broker)
     try:

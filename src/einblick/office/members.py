@@ -7,8 +7,11 @@ from django.db import transaction
 
 from einblick.accounts import consent, invitations, sessions
 from einblick.audit.services import Actor
+from einblick.errors import FieldError, Invalid
+from einblick.errors import messages as M
 from einblick.grants import services
 from einblick.grants.models import Grant, GrantMember, MemberState
+from einblick.text import is_email
 
 
 @transaction.atomic
@@ -20,6 +23,8 @@ def share(*, grant: Grant, actor: Actor, email: str) -> tuple[GrantMember, bool]
     (state, answer, mail, time) depends on it. Returns the member and whether it is new; sharing
     again with a member changes nothing."""
     email = email.strip().lower()  # as members are stored
+    if not is_email(email):  # before anything is written or mailed
+        raise Invalid(M.EMAIL_INVALID, [FieldError(("email",), M.EMAIL_FIELD)])
     known = consent.has_accepted(grant.broker_id, email)
     # Who said no to this broker lately is not asked again at once (EINBLICK_DECLINE_QUIET_DAYS).
     refused = not known and consent.refused(grant.broker_id, email)

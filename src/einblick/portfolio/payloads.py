@@ -13,9 +13,18 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from einblick.brokers.models import EXTERNAL_ID_PATTERN
+from einblick.text import INVISIBLE, is_email
 
 ExternalId = Annotated[str, StringConstraints(pattern=EXTERNAL_ID_PATTERN)]
 READ_ONLY_FIELDS = frozenset({"external_id", "code", "created_at", "updated_at", "source"})
@@ -88,14 +97,23 @@ LongText = Annotated[
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True, pattern=_NO_NUL)]
 EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
-Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN)]
+
+
+def _email(value: str) -> str:
+    if not is_email(value):
+        raise ValueError("not a valid e-mail address")
+    return value
+
+
+Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN), AfterValidator(_email)]
 Country = Annotated[str | None, _Empty, StringConstraints(pattern=r"^([A-Z]{2})?$")]
 Zip = Annotated[str | None, _Empty, StringConstraints(max_length=16, strip_whitespace=True, pattern=_NO_NUL)]
 
 
 class Part(BaseModel):
     """Unknown fields are refused: they are usually typos. Empty text is stored as "" (null is
-    accepted for it); one check per object rather than one per field keeps the import fast."""
+    accepted for it), and bidi controls and invisible characters are taken out of every text
+    (einblick.text); one check per object rather than one per field keeps the import fast."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -104,6 +122,9 @@ class Part(BaseModel):
         for name in _text_fields(type(self)):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, "")
+        for name, value in self.__dict__.items():
+            if type(value) is str and INVISIBLE.search(value):
+                object.__setattr__(self, name, INVISIBLE.sub("", value).strip())
         return self
 
 

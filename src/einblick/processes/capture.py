@@ -122,7 +122,7 @@ def request_offer(*, grant: Grant, user: User, line: Line | None, wishes: str, c
         raise Invalid(M.OFFER_NOT_SENT, [FieldError(("line",), M.NOT_A_LINE)])
     wishes = wishes.replace("\x00", "").strip()
     if not calculator:
-        wishes = clean_text(wishes, "wishes", MAX_BODY)
+        wishes = clean_text(wishes, "wishes", MAX_BODY, free=True)
     subject = (line.label if line else str(_("Offer"))) + (
         " – " + str(_("tariff calculator")) if calculator else ""
     )

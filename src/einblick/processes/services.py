@@ -23,14 +23,19 @@ from einblick.grants import visibility
 from einblick.grants.models import Grant
 from einblick.processes import files, notices, webhooks
 from einblick.processes.models import Attachment, Message, Process, ProcessState, ProcessType, ReadMark
+from einblick.text import without_invisible
 
 MAX_SUBJECT = 200
 MAX_BODY = 20_000
 
 
-def clean_text(value: str, field: str, limit: int) -> str:
-    """Trimmed text without NUL bytes; Invalid naming the field when empty or too long."""
+def clean_text(value: str, field: str, limit: int, *, free: bool = False) -> str:
+    """Trimmed text without NUL bytes; Invalid naming the field when empty or too long. Text that is
+    not `free` (subjects, references) loses bidi controls and invisible characters (einblick.text);
+    free text (bodies) keeps them and is isolated where it is shown."""
     text = value.replace("\x00", "").strip()
+    if not free:
+        text = without_invisible(text).strip()
     if not text:
         raise Invalid(M.REQUEST_INVALID, [FieldError((field,), M.NOT_EMPTY)])
     if len(text) > limit:
@@ -73,7 +78,7 @@ def start_message(
     except Invalid as exc:
         errors += exc.errors
     try:
-        body = clean_text(body, "body", MAX_BODY)
+        body = clean_text(body, "body", MAX_BODY, free=True)
     except Invalid as exc:
         errors += exc.errors
     if errors:
@@ -129,7 +134,7 @@ def reply_as_user(
         process=process,
         author_user=user,
         author_name=user_name(user),
-        body=clean_text(body, "body", MAX_BODY),
+        body=clean_text(body, "body", MAX_BODY, free=True),
     )
     attach(message, checked)
     Process.objects.filter(pk=process.pk).update(office_unread=True, updated_at=timezone.now())
@@ -144,7 +149,10 @@ def reply_as_office(*, process: Process, author: StaffMember, body: str, actor: 
     if author.broker_id != process.broker_id:
         raise Invalid(M.REQUEST_INVALID, [FieldError(("author",), M.NOT_STAFF_OF_BROKER)])
     message = Message.objects.create(
-        process=process, author_staff=author, author_name=author.name, body=clean_text(body, "body", MAX_BODY)
+        process=process,
+        author_staff=author,
+        author_name=author.name,
+        body=clean_text(body, "body", MAX_BODY, free=True),
     )
     Process.objects.filter(pk=process.pk).update(updated_at=timezone.now())
     log_action(
@@ -187,7 +195,10 @@ def start_conversation(
         office_unread=False,
     )
     Message.objects.create(
-        process=process, author_staff=author, author_name=author.name, body=clean_text(body, "body", MAX_BODY)
+        process=process,
+        author_staff=author,
+        author_name=author.name,
+        body=clean_text(body, "body", MAX_BODY, free=True),
     )
     log_action(
         broker=grant.broker,

@@ -7,10 +7,12 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
 from einblick.brokers.models import StaffRole
 from einblick.portfolio.models import LineGroup
+from einblick.text import is_email, without_invisible
 
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -44,6 +46,16 @@ class TariffAccountForm(forms.Form):
 class StaffForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     email = forms.EmailField(label=_("E-mail address"), max_length=254)
+
+    def clean_email(self) -> str:
+        value: str = self.cleaned_data["email"]
+        if not is_email(value):
+            raise ValidationError(EmailValidator.message)  # Django's own words, translated
+        return value
+
+    def clean_name(self) -> str:
+        return without_invisible(self.cleaned_data["name"]).strip()
+
     phone = forms.CharField(label=_("Phone"), max_length=64, required=False)
     role = forms.ChoiceField(label=_("Role"), choices=StaffRole.choices, initial=StaffRole.USER)
 
