@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before everything else: any Host, no redirect, no session.
+    "einblick.config.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "einblick.audit.context.AuditContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
