@@ -1,18 +1,17 @@
 """The AMS webhook: a signed (HMAC-SHA256, timestamped) POST on every new process, queued after commit
 as a background task and retried with doubling delays until the AMS answers 2xx (or given up after
-MAX_ATTEMPTS); it carries the process's id and type only. Tested against a real HTTP server and the
-real database queue and worker."""
+MAX_ATTEMPTS); it carries the process's id and type only. Tested against a real HTTP server on
+loopback and the real database queue and worker, so this module allows plain http and private addresses
+(EINBLICK_WEBHOOK_ALLOW_HTTP, EINBLICK_WEBHOOK_ALLOW_PRIVATE); test_webhook_egress.py tests the
+refusals without them."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -25,46 +24,21 @@ from einblick.brokers.services import set_webhook
 from einblick.processes import services, webhooks
 from einblick.processes.models import WebhookDelivery
 from tests.factories import load, make_grant, member_client
+from tests.receivers import Receiver
 from tests.samples import person
 
 
-class Receiver:
-    """A real HTTP server that answers with the statuses it is given, recording every request."""
-
-    def __init__(self) -> None:
-        self.statuses: list[int] = []
-        self.requests: list[dict[str, Any]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"method": "POST", "headers": dict(self.headers), "body": body})
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                if status in (301, 302, 303, 307):
-                    self.send_header("Location", receiver.url + "/elsewhere")
-                self.end_headers()
-
-            def do_GET(self) -> None:
-                receiver.requests.append({"method": "GET", "headers": dict(self.headers), "body": b""})
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/einblick"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+@pytest.fixture(autouse=True)
+def _local_receiver_allowed(settings) -> None:
+    settings.EINBLICK_WEBHOOK_ALLOW_HTTP = True
+    settings.EINBLICK_WEBHOOK_ALLOW_PRIVATE = True
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
-    r.server.shutdown()
-    r.server.server_close()
+    r.stop()
 
 
 @pytest.fixture

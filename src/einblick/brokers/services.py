@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import secrets
+import socket
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from einblick.audit.services import Actor, log_action
+from einblick.brokers import egress
 from einblick.brokers.models import ApiToken, Broker, hash_token
 from einblick.errors import FieldError, Invalid
 from einblick.errors import messages as M
@@ -61,20 +64,26 @@ def revoke_token(*, token: ApiToken, actor: Actor = None) -> None:
 
 @transaction.atomic
 def set_webhook(*, broker: Broker, url: str | None, actor: Actor) -> str | None:
-    """Set the AMS webhook (http or https URL) with a new signing secret, returned once; None removes
-    it. Invalid naming `url` otherwise."""
+    """Set the AMS webhook with a new signing secret, returned once; None removes it. Invalid naming
+    `url` unless brokers.egress allows the URL (https, public addresses; the settings
+    EINBLICK_WEBHOOK_ALLOW_HTTP and EINBLICK_WEBHOOK_ALLOW_PRIVATE widen it)."""
     if url is None:
         broker.webhook_url = broker.webhook_secret = ""
         broker.save(update_fields=["webhook_url", "webhook_secret"])
         log_action(broker=broker, actor=actor, action="broker.webhook_removed")
         return None
-    field = Broker._meta.get_field("webhook_url")
     try:
-        field.clean(url, broker)
+        egress.check(url)
+    except egress.Refused as refusal:
+        message = M.WEBHOOK_INVALID if isinstance(refusal, egress.NotAUrl) else M.WEBHOOK_NOT_ALLOWED
+        raise Invalid(message, [FieldError(("url",), str(refusal))]) from None
+    except socket.gaierror:
+        pass  # a name that does not resolve now is no danger: every delivery checks it again
+    try:
+        Broker._meta.get_field("webhook_url").clean(url, broker)
     except ValidationError:
-        raise Invalid(M.WEBHOOK_INVALID, [FieldError(("url",), M.HTTP_URL)]) from None
-    if not url.startswith(("https://", "http://")):
-        raise Invalid(M.WEBHOOK_INVALID, [FieldError(("url",), M.HTTP_URL)])
+        expected = M.HTTP_URL if settings.EINBLICK_WEBHOOK_ALLOW_HTTP else M.HTTPS_URL
+        raise Invalid(M.WEBHOOK_INVALID, [FieldError(("url",), expected)]) from None
     secret = secrets.token_urlsafe(32)
     broker.webhook_url, broker.webhook_secret = url, secret
     broker.save(update_fields=["webhook_url", "webhook_secret"])

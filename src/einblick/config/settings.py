@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before everything else: any Host, no redirect, no session.
+    "einblick.config.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "einblick.audit.context.AuditContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -203,6 +205,14 @@ CACHES = cache_settings(env_str("REDIS_URL"), DATA_DIR)
 # Background work (the AMS webhook's deliveries and retries) waits in the database for `einblick
 # db_worker`; without a worker nothing is lost: the AMS finds every process in its outbox.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The AMS webhook goes to public internet addresses over https only, checked when it is saved and again
+# before every delivery, which connects to exactly the address it checked (brokers/egress.py).
+# EINBLICK_WEBHOOK_ALLOW_HTTP also allows plain http. EINBLICK_WEBHOOK_ALLOW_PRIVATE lets an on-premise
+# installation reach an AMS on its own network: loopback, 10/8, 172.16/12, 192.168/16, 100.64/10 and
+# fc00::/7; link-local addresses (169.254.169.254 and the other cloud metadata services), multicast and
+# reserved ones stay refused.
+EINBLICK_WEBHOOK_ALLOW_HTTP = env_bool("EINBLICK_WEBHOOK_ALLOW_HTTP")
+EINBLICK_WEBHOOK_ALLOW_PRIVATE = env_bool("EINBLICK_WEBHOOK_ALLOW_PRIVATE")
 
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", "Deutsch"), ("en", "English")]

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from einblick.accounts import views as account_views
 from einblick.api.v1 import api
+from einblick.config import health
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
@@ -13,6 +14,9 @@ def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
 
 urlpatterns = [
     path("", account_views.home, name="home"),
+    # For load balancers and monitors; config.health.HealthMiddleware answers them before the rest.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("einblick.accounts.urls")),
     path("portal/", include("einblick.portal.urls")),
     path("staff/", include("einblick.staff.urls")),

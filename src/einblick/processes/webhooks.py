@@ -6,7 +6,13 @@ never answers, nothing is lost: the process waits in GET /processes?state=new.
 
 Signature: X-Einblick-Timestamp: <unix seconds>, X-Einblick-Signature: sha256=<hex HMAC-SHA256 of
 "<timestamp>.<body>" with the secret>. A receiver checks the signature and that the timestamp is recent
-(replays of old announcements are refused)."""
+(replays of old announcements are refused).
+
+Every attempt checks the URL again (brokers/egress.py, issue 15): https and public addresses only,
+whatever was allowed when it was saved, the host resolved once and the connection made to exactly the
+address that was checked. A refused URL gives the delivery up at once, with the reason in last_error
+("refused: …"): another attempt would be refused the same way. A redirect is an answer, not followed:
+following it would send the signed announcement wherever the AMS's address points."""
 
 from __future__ import annotations
 
@@ -15,31 +21,19 @@ import hmac
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks import task
 
+from einblick.brokers import egress
 from einblick.processes.models import Process, WebhookDelivery
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 FIRST_RETRY = 30  # seconds; doubled after every failure (30 s … about 1 hour)
 TIMEOUT = 10  # seconds per attempt
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not a delivery: following it would send the signed announcement (as a
-    GET) to wherever the AMS's address points."""
-
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -87,27 +81,22 @@ def deliver(delivery_id: int) -> str:
     broker = delivery.process.broker
     body = body_of(delivery.process)
     timestamp = int(time.time())
-    request = urllib.request.Request(  # noqa: S310 - an http(s) URL the broker's admin set
-        delivery.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Einblick-Webhook/1",
-            "X-Einblick-Timestamp": str(timestamp),
-            "X-Einblick-Signature": signature(broker.webhook_secret, timestamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Einblick-Webhook/1",
+        "X-Einblick-Timestamp": str(timestamp),
+        "X-Einblick-Signature": signature(broker.webhook_secret, timestamp, body),
+    }
     delivery.attempts += 1
     status, error = None, ""
     try:
-        with _OPENER.open(request, timeout=TIMEOUT) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:  # also a redirect, which is not followed
-        status, error = exc.code, f"HTTP {exc.code}"
-        exc.close()
-    except Exception as exc:  # refused, timed out, a broken answer: all worth another attempt
-        error = str(getattr(exc, "reason", exc))[:200] or type(exc).__name__
+        status = egress.post(egress.check(delivery.url), body, headers, timeout=TIMEOUT)
+    except egress.Refused as refusal:
+        return _refused(delivery, refusal)
+    except Exception as exc:  # no such name, a closed port, a timeout, a bad certificate: try again later
+        error = str(exc)[:200] or type(exc).__name__
+    if status is not None and not 200 <= status < 300:
+        error = f"HTTP {status}"  # also a redirect, which is not followed
     delivery.last_status = status
     delivery.last_error = error
     if status is not None and 200 <= status < 300:
@@ -124,3 +113,18 @@ def deliver(delivery_id: int) -> str:
     delivery.save()
     _queue(delivery.pk, delay=FIRST_RETRY * 2 ** (delivery.attempts - 1))
     return f"retry {delivery.attempts}"
+
+
+def _refused(delivery: WebhookDelivery, refusal: egress.Refused) -> str:
+    with translation.override("en"):  # the record is for the operator, like the log
+        delivery.last_error = f"refused: {refusal}"[:200]
+    delivery.last_status = None
+    delivery.given_up_at = timezone.now()
+    delivery.save()
+    log.warning(
+        "webhook: refused delivery %s of process %s (%s)",
+        delivery.pk,
+        delivery.process_id,
+        delivery.last_error,
+    )
+    return "refused"
