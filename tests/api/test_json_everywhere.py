@@ -148,3 +148,18 @@ def test_the_docs_and_the_openapi_document_are_not_stored_by_caches(db):
         response = Client().get(path)
         assert response.status_code == 200
         assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("encoding", ["chunked", "gzip, chunked"])
+def test_a_body_without_a_length_is_refused_with_411(api, encoding):
+    """WSGI gives Django no length for it, and Django would read it as empty (the real server:
+    tests/api/test_served.py)."""
+    response = api.client.put(
+        "/api/v1/customers/K-1",
+        b"",
+        content_type="application/json",
+        headers={**api.headers, "Transfer-Encoding": encoding},
+    )
+
+    assert_json_error(response, 411)
+    assert api.get("/customers/K-1").status_code == 404

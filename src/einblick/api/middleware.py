@@ -79,7 +79,10 @@ def _in_the_error_shape(response: HttpResponse) -> HttpResponse:
 
 
 def error(status: int, detail: str) -> JsonResponse:
-    """An answer in the API's error shape, typed as the router types its own."""
-    return JsonResponse(
+    """An answer in the API's error shape, typed as the router types its own, with its length (it may
+    be sent before CommonMiddleware would add one)."""
+    response = JsonResponse(
         {"detail": detail, "errors": []}, status=status, content_type="application/json; charset=utf-8"
     )
+    response["Content-Length"] = str(len(response.content))
+    return response
