@@ -7,6 +7,7 @@ before anything reads them.
   Django's HTML 403 page.
 - A body must come with its Content-Length: a chunked body (Transfer-Encoding, no length) answers
   411, never read as empty. Over the limit: 413.
+- Then the rate limits (api/throttle.py): 429 before any work.
 - Error answers that Django, a middleware or the router produce themselves (403, 404, 405, 500, a
   bad Host's 400, ...) are replaced by the same status in the API's shape, their headers kept."""
 
@@ -16,7 +17,10 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
+
+from einblick.api.http import json_error
+from einblick.api.throttle import throttle
 
 MESSAGES = {
     405: "This method is not allowed here.",
@@ -34,7 +38,7 @@ class ApiEdgeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith("/api/"):
             return self.get_response(request)
-        response = _refuse_body(request)
+        response = _refuse_body(request) or throttle(request)
         if response is None:
             request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]  # see above
             response = self.get_response(request)
@@ -52,15 +56,15 @@ def _refuse_body(request: HttpRequest) -> HttpResponse | None:
     )
     if request.META.get("HTTP_TRANSFER_ENCODING", "").strip().lower() not in ("", "identity"):
         # WSGI hands Django no length for a chunked body, and Django reads such a body as empty.
-        return error(411, MESSAGES[411])
+        return json_error(411, MESSAGES[411])
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = -1
     if length < 0:
-        return error(400, "Bad Content-Length header.")
+        return json_error(400, "Bad Content-Length header.")
     if length > limit:
-        return error(413, f"The request body is larger than {limit} bytes.")
+        return json_error(413, f"The request body is larger than {limit} bytes.")
     return None
 
 
@@ -70,19 +74,9 @@ def _in_the_error_shape(response: HttpResponse) -> HttpResponse:
         detail = MESSAGES.get(status) or f"{HTTPStatus(status).phrase}."
     except ValueError:
         detail = "The request was refused."
-    replacement = error(status, detail)
+    replacement = json_error(status, detail)
     for name, value in response.headers.items():
         if name.lower() not in BODY_HEADERS:
             replacement[name] = value
     replacement.cookies = response.cookies
     return replacement
-
-
-def error(status: int, detail: str) -> JsonResponse:
-    """An answer in the API's error shape, typed as the router types its own, with its length (it may
-    be sent before CommonMiddleware would add one)."""
-    response = JsonResponse(
-        {"detail": detail, "errors": []}, status=status, content_type="application/json; charset=utf-8"
-    )
-    response["Content-Length"] = str(len(response.content))
-    return response

@@ -3,13 +3,13 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 
 from einblick.accounts import views as account_views
-from einblick.api.middleware import error
+from einblick.api.http import json_error
 from einblick.api.v1 import api
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     """Unknown API paths answer in the API's error shape, not with an HTML page."""
-    return error(404, "Not found.")
+    return json_error(404, "Not found.")
 
 
 urlpatterns = [
