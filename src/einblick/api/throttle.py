@@ -32,6 +32,7 @@ from einblick.audit.context import client_ip
 logger = logging.getLogger(__name__)
 CACHE_ERRORS = (DatabaseError, RedisError, OSError)
 UNITS = {1: "second", 60: "minute", 3600: "hour"}
+_ANONYMOUS = "without a valid token from this address"
 
 
 def throttle(request: HttpRequest) -> HttpResponse | None:
@@ -57,12 +58,11 @@ def throttle(request: HttpRequest) -> HttpResponse | None:
     if count <= limit:
         return None
     retry = max(1, math.ceil((window + 1) * seconds - now))
-    response = json_error(429, f"Too many requests {who}: at most {limit} per {_per(seconds)}. Retry in {retry} s.")
+    response = json_error(
+        429, f"Too many requests {who}: at most {limit} per {_per(seconds)}. Retry in {retry} s."
+    )
     response["Retry-After"] = str(retry)
     return response
-
-
-_ANONYMOUS = "without a valid token from this address"
 
 
 def _count(key: str, seconds: int) -> int:
