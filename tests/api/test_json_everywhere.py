@@ -107,7 +107,7 @@ def test_a_server_error_is_json(api, monkeypatch, caplog):
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("einblick.api.v1.import_batch", broken)
+    monkeypatch.setattr("einblick.office.admins.import_keeping_an_admin", broken)
     client = Client(raise_request_exception=False)
     response = client.post("/api/v1/import", {}, content_type="application/json", headers=api.headers)
 

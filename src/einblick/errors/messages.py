@@ -86,3 +86,10 @@ FILES_REFUSED = _("Some files were refused.")
 FILE_NOT_ACCEPTED = _("%(name)s: not a JPEG, PNG, HEIC or PDF file.")
 FILE_MISNAMED = _("%(name)s: the file is a %(kind)s, its name says otherwise. Please name it …%(ext)s.")
 FILE_IS_EMPTY = _("%(name)s: the file is empty.")
+
+# API hardening (issue 15)
+LAST_LOGIN_ADMIN = _("The broker must keep an administrator who can log in.")
+LAST_LOGIN_ADMIN_FIELD = _(
+    "the last administrator who can log in (who has accepted the staff role); make another staff "
+    "member administrator first"
+)
