@@ -263,3 +263,14 @@ def test_the_real_server_counts_in_its_cache_over_its_workers(tmp_path):
     assert headers["cache-control"] == "no-store"
     assert 1 <= int(headers["retry-after"]) <= 60
     assert b"Too many requests for this token: at most 4 per minute" in body
+
+
+def test_every_operation_documents_the_429(openapi):
+    missing = [
+        f"{method.upper()} {path}"
+        for path, operations in openapi["paths"].items()
+        for method, operation in operations.items()
+        if "429" not in operation["responses"]
+    ]
+
+    assert missing == []
