@@ -140,7 +140,7 @@ def test_it_serves_the_interactive_docs_without_a_token(anonymous, settings, col
 def test_the_document_names_no_key_twice(anonymous):
     """JSON parsers keep the last of two equal keys, Swagger UI's YAML parser refuses the document
     (the attachment's 200 was documented once as a number and once as a string)."""
-    twice = []
+    twice: list[str] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         keys = [key for key, _ in items]
