@@ -140,7 +140,9 @@ def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """For the whole run: fast password hashing, and the files Einblick writes (uploads, the outbox, the
     portal's file cache) in a temporary data directory of this run. With pytest-xdist each worker has its
     own (its own basetemp), so parallel workers never read each other's cache entries or uploads, whose
-    keys and names come from each worker's own database."""
+    keys and names come from each worker's own database. The API's rate limits are off: a test makes
+    more calls in a minute than any AMS should, and its counting writes to the database cache, which
+    the tests that compare queries would see; tests/api/test_rate_limit.py turns them on."""
     data = tmp_path_factory.mktemp("data")
     caches: dict[str, dict[str, Any]] = copy.deepcopy(django_settings.CACHES)
     if caches["portal"]["BACKEND"].endswith("FileBasedCache"):
@@ -151,6 +153,8 @@ def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         UPLOAD_ROOT=data / "uploads",
         EMAIL_OUTBOX_DIR=data / "outbox",
         MEDIA_ROOT=data / "media",
+        API_RATE=None,
+        API_ANON_RATE=None,
     ):
         yield
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from openapi_spec_validator import validate
 
+from einblick.config.middleware import CSP
 from tests.apiclient import operations_of
 from tests.samples import CLAIM, CONTRACT, CUSTOMER
 
@@ -133,3 +135,27 @@ def test_it_serves_the_interactive_docs_without_a_token(anonymous, settings, col
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert b"/api/v1/openapi.json" in response.content
+
+
+def test_the_document_names_no_key_twice(anonymous):
+    """JSON parsers keep the last of two equal keys, Swagger UI's YAML parser refuses the document
+    (the attachment's 200 was documented once as a number and once as a string)."""
+    twice: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in items]
+        twice.extend(key for key in set(keys) if keys.count(key) > 1)
+        return dict(items)
+
+    json.loads(anonymous.get("/openapi.json").content, object_pairs_hook=pairs)
+
+    assert twice == []
+
+
+def test_the_interactive_docs_have_the_content_security_policy_of_every_page(anonymous):
+    """No exception for Swagger UI: it starts from a script file (tests/browser/test_api_docs.py
+    renders it in Chromium under this policy)."""
+    response = anonymous.get("/docs")
+
+    assert response["Content-Security-Policy"] == CSP
+    assert "<script>" not in response.content.decode()

@@ -14,7 +14,8 @@ from einblick.api.http import ApiRequest
 from einblick.brokers.models import ApiToken, Broker, is_external_id
 from einblick.errors import FieldError, Invalid
 
-ERRORS: dict[int | str, Any] = {k: schemas.ErrorBody for k in (400, 401, 403, 404, 409, 413, 422)}
+# 429: the rate limits (api/throttle.py) answer before the router, for every operation.
+ERRORS: dict[int | str, Any] = {k: schemas.ErrorBody for k in (400, 401, 403, 404, 409, 413, 422, 429)}
 
 
 _ENCODER = DjangoJSONEncoder()

@@ -239,7 +239,8 @@ def start_process(request: ApiRequest, body: ConversationIn) -> Status:
     response={200: None, **ERRORS},
     url_name="process_attachment",
     openapi_extra={
-        "responses": {"200": {"description": "the file", "content": {"application/octet-stream": {}}}}
+        # 200 as a number, as the router keys its own answers: a string "200" would be a second key
+        "responses": {200: {"description": "the file", "content": {"application/octet-stream": {}}}}
     },
 )
 def get_attachment(request: ApiRequest, n: int, id: str = ProcessId) -> FileResponse:

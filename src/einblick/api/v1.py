@@ -1,6 +1,7 @@
 """The HTTP API v1 (api-v1.md): the NinjaAPI object, its error bodies and the portfolio routes."""
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Literal
 
 import orjson
@@ -19,9 +20,10 @@ from einblick.api.auth import TokenAuth
 from einblick.api.common import ERRORS, actor_of, broker_of, check_limit, page
 from einblick.api.http import ApiRequest
 from einblick.brokers.models import EXTERNAL_ID_PATTERN, Broker
-from einblick.errors import DomainError, FieldError, Invalid, clean_message, is_unique_violation
+from einblick.errors import Conflict, DomainError, FieldError, Invalid, clean_message, is_unique_violation
+from einblick.office import admins
 from einblick.portfolio import payloads
-from einblick.portfolio.importing import delete_object, import_batch, put_object
+from einblick.portfolio.importing import delete_object, put_object
 from einblick.portfolio.models import Claim, Contract
 
 
@@ -135,9 +137,9 @@ def _register(
         return Status(201 if outcome == "created" else 200, read(request, external_id))
 
     def delete(request: ApiRequest, external_id: str = ExternalId) -> Status:
-        if not delete_object(
-            broker=broker_of(request), actor=actor_of(request), section=section, external_id=external_id
-        ):
+        # Staff go through the office, which keeps the broker an administrator who can log in.
+        remove = admins.delete_staff if section == "staff" else partial(delete_object, section=section)
+        if not remove(broker=broker_of(request), actor=actor_of(request), external_id=external_id):
             raise Http404
         return Status(204, None)
 
@@ -153,13 +155,18 @@ def _register(
 
 
 def _put(request: ApiRequest, section: str, key: str, body: BaseModel) -> str:
-    """put_object, with its errors located in the request body."""
+    """put_object (for staff the office's put_staff, which keeps the broker an administrator who can
+    log in), with its errors located in the request body."""
     try:
+        if isinstance(body, payloads.StaffIn):
+            return admins.put_staff(
+                broker=broker_of(request), actor=actor_of(request), external_id=key, data=body
+            )
         return put_object(
             broker=broker_of(request), actor=actor_of(request), section=section, external_id=key, data=body
         )
-    except Invalid as exc:
-        raise Invalid(
+    except (Invalid, Conflict) as exc:
+        raise type(exc)(
             exc.message, [FieldError(("body", *error.loc), error.msg) for error in exc.errors]
         ) from None
 
@@ -293,7 +300,9 @@ def import_(request: ApiRequest, mode: Literal["atomic", "partial"] = "atomic") 
         data = orjson.loads(request.read())
     except orjson.JSONDecodeError as exc:
         raise HttpError(400, f"The body is not valid JSON: {exc}") from None
-    result = import_batch(broker=broker_of(request), actor=actor_of(request), data=data, mode=mode)
+    result = admins.import_keeping_an_admin(
+        broker=broker_of(request), actor=actor_of(request), data=data, mode=mode
+    )
     return schemas.import_result_out(result)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -83,6 +84,25 @@ def env_int(name: str, default: int, *, minimum: int = 1) -> int:
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+_RATE = re.compile(r"([0-9]+)/([0-9]*)([smh])")
+_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def env_rate(name: str, default: str) -> tuple[int, int] | None:
+    """A rate limit such as "600/m" (requests per second, minute or hour; "100/10s": per ten seconds)
+    as (requests, seconds); "off" is None."""
+    raw = os.environ.get(name, default).strip().lower()
+    if raw == "off":
+        return None
+    match = _RATE.fullmatch(raw)
+    if match is None or int(match[1]) < 1 or match[2].lstrip("0") != match[2]:
+        raise ImproperlyConfigured(
+            f'{name} must be a number of requests per s, m or h (e.g. "600/m", "100/10s") or "off", '
+            f"not {raw!r}"
+        )
+    return int(match[1]), int(match[2] or 1) * _SECONDS[match[3]]
 
 
 def cache_settings(redis_url: str, data_dir: Path) -> dict[str, dict[str, object]]:

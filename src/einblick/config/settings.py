@@ -14,6 +14,7 @@ from einblick.config.env import (
     env_bool,
     env_int,
     env_list,
+    env_rate,
     env_str,
     mfa_key,
     secret_key,
@@ -241,6 +242,10 @@ STORAGES = {
 IMPORT_MAX_BYTES = 64 * 1024 * 1024
 IMPORT_MAX_OBJECTS = 50_000
 API_MAX_BYTES = 1024 * 1024
+# API rate limits (api/throttle.py), counted in the default cache: requests per token, and requests
+# without a valid token per client address. "off" turns one off.
+API_RATE = env_rate("EINBLICK_API_RATE", "600/m")
+API_ANON_RATE = env_rate("EINBLICK_API_ANON_RATE", "60/m")
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BYTES  # the import view streams its larger body itself
 
 EMAIL_URL = env_str("EMAIL_URL", "console:")

@@ -3,13 +3,14 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 
 from einblick.accounts import views as account_views
+from einblick.api.http import json_error
 from einblick.api.v1 import api
 from einblick.config import health
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     """Unknown API paths answer in the API's error shape, not with an HTML page."""
-    return JsonResponse({"detail": "Not found.", "errors": []}, status=404)
+    return json_error(404, "Not found.")
 
 
 urlpatterns = [

@@ -107,3 +107,10 @@ KIND_UNSPECIFIED = _("unspecified")
 KIND_RESERVED = _("reserved")
 KIND_SPECIAL = _("special purpose")
 KIND_METADATA = _("cloud metadata service")
+
+# API hardening (issue 15)
+LAST_LOGIN_ADMIN = _("The broker must keep an administrator who can log in.")
+LAST_LOGIN_ADMIN_FIELD = _(
+    "the last administrator who can log in (who has accepted the staff role); make another staff "
+    "member administrator first"
+)

@@ -16,14 +16,12 @@ from django.utils import timezone
 
 from einblick.accounts import consent, invitations
 from einblick.accounts.models import Invitation
-from einblick.accounts.roles import has_accepted
 from einblick.audit.services import Actor, log_action
 from einblick.brokers.models import (
     LOGIN_ROLES,
     NAME_PROBLEMS,
     Broker,
     StaffMember,
-    StaffRole,
     TariffAccount,
     name_key,
     name_problem,
@@ -32,6 +30,7 @@ from einblick.brokers.services import data_changed
 from einblick.errors import Conflict, FieldError, Invalid, from_validation
 from einblick.errors import messages as M
 from einblick.grants.models import Grant
+from einblick.office.admins import lost_admins
 from einblick.portfolio.catalogue import DEFAULT_LINES
 from einblick.portfolio.importing import delete_object, put_object
 from einblick.portfolio.models import Line
@@ -161,16 +160,12 @@ def _locked(staff: StaffMember) -> StaffMember:
 
 
 def _keep_an_admin(staff: StaffMember, new_role: str | None) -> None:
-    """The broker always keeps an administrator who can log in (who has accepted the broker):
-    the last one can neither remove themselves nor give up the role. Called under _locked."""
-    if staff.role != StaffRole.ADMIN or new_role == StaffRole.ADMIN:
-        return
-    others = (
-        StaffMember.objects.filter(broker_id=staff.broker_id, role=StaffRole.ADMIN)
-        .exclude(pk=staff.pk)
-        .filter(has_accepted())
-    )
-    if not others.exists():
+    """The broker always keeps an administrator who can log in (who has accepted the staff role):
+    the last one can neither remove themselves nor give up the role (office.admins: the same rule as
+    the API's). Called under _locked."""
+    if lost_admins(
+        staff.broker_id, {staff.external_id: None if new_role is None else (new_role, staff.email)}
+    ):
         raise Conflict(M.LAST_ADMIN, [FieldError(("role",), M.LAST_ADMIN_FIELD)])
 
 
