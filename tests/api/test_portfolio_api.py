@@ -796,7 +796,11 @@ def batches(draw) -> dict[str, Any]:
             "first_name": draw(_text),
             "last_name": draw(_text.filter(lambda s: s.strip())),
             "birth_date": draw(_dates),
-            "emails": draw(st.lists(st.from_regex(r"\A[a-z0-9.]{1,10}@[a-z]{1,10}\.de\Z"), max_size=3)),
+            "emails": draw(
+                st.lists(
+                    st.from_regex(r"\A[a-z0-9]{1,5}(\.[a-z0-9]{1,5}){0,2}@[a-z]{1,10}\.de\Z"), max_size=3
+                )
+            ),
             "address": {
                 "street": draw(_text),
                 "city": draw(_text),
