@@ -87,10 +87,10 @@ def env_int(name: str, default: int, *, minimum: int = 1) -> int:
 
 def cache_settings(redis_url: str, data_dir: Path) -> dict[str, dict[str, object]]:
     """Two caches. `default` holds security state (allauth's rate-limit counters, used TOTP codes):
-    Redis when REDIS_URL is set, else the database cache (table created by a migration). `portal`
-    holds what grants show (portal/cache.py), which any signed-in user can make grow: apart, so that
-    its culling never evicts security state; Redis under its own prefix, else files in the data
-    directory (no database writes on a portal read)."""
+    Redis when REDIS_URL is set, else the database cache (config/cache.py; table created by a
+    migration). `portal` holds what grants show (portal/cache.py), which any signed-in user can make
+    grow: apart, so that its culling never evicts security state; Redis under its own prefix, else
+    files in the data directory (no database writes on a portal read)."""
     if redis_url:
         redis: dict[str, object] = {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -98,7 +98,7 @@ def cache_settings(redis_url: str, data_dir: Path) -> dict[str, dict[str, object
         }
         return {"default": redis, "portal": {**redis, "KEY_PREFIX": "portal"}}
     return {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "einblick_cache"},
+        "default": {"BACKEND": "einblick.config.cache.DatabaseCache", "LOCATION": "einblick_cache"},
         "portal": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(data_dir / "cache" / "portal"),

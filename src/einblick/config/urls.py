@@ -11,6 +11,8 @@ def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     return JsonResponse({"detail": "Not found.", "errors": []}, status=404)
 
 
+handler500 = "einblick.config.busy.server_error"
+
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("einblick.accounts.urls")),

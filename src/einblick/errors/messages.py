@@ -86,3 +86,6 @@ FILES_REFUSED = _("Some files were refused.")
 FILE_NOT_ACCEPTED = _("%(name)s: not a JPEG, PNG, HEIC or PDF file.")
 FILE_MISNAMED = _("%(name)s: the file is a %(kind)s, its name says otherwise. Please name it …%(ext)s.")
 FILE_IS_EMPTY = _("%(name)s: the file is empty.")
+
+# Operations (issue 15)
+DATABASE_BUSY = _("The database is busy with other writes; please retry in %(seconds)d seconds.")
