@@ -12,6 +12,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -234,3 +235,89 @@ class WebSession:
         match = re.search(r'name="token" value="([^"]+)"', page.text)
         assert match, f"no form token on {path}"
         return match.group(1)
+
+
+# --- the demo's logins, and commands watched while they run -------------------------------------------
+
+
+@dataclass
+class DemoLogins:
+    """What `einblick demo` prints: Klara's and Max's passwords, Klara's grant, the API token."""
+
+    klara_password: str
+    grant: str
+    staff_password: str
+    token: str
+
+
+def demo_logins(output: str) -> DemoLogins:
+    def after(label: str) -> str:
+        match = re.search(rf"^\s*{label}:\s+(.+)$", output, re.M)
+        assert match, f"{label} is not in the demo's output:\n{output}"
+        return match.group(1)
+
+    customer = after("Customer")
+    grant = re.search(r"id (g_\S+),", customer)
+    assert grant
+    return DemoLogins(
+        klara_password=customer.split(" / ")[1].split()[0],
+        grant=grant.group(1),
+        staff_password=after("Staff admin").split(" / ")[1].split()[0],
+        token=after("API token").strip(),
+    )
+
+
+class Watched:
+    """A console command running in the background; what it writes to stderr is read as it comes
+    (progress bars end their lines with \\r, so nothing waits for a newline)."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - our own console script
+            [str(EINBLICK), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        self.started = time.monotonic()
+        self._err: list[tuple[float, str]] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        while chunk := os.read(self.process.stderr.fileno(), 65536):
+            self._err.append((time.monotonic(), chunk.decode("utf-8", "replace")))
+
+    @property
+    def stderr(self) -> str:
+        return "".join(text for _, text in self._err)
+
+    def wait_for(self, text: str, timeout: float = 120) -> float:
+        """When `text` appeared on stderr (the test fails if the command ends or the time runs out)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            seen = ""
+            for moment, chunk in list(self._err):
+                seen += chunk
+                if text in seen:
+                    return moment
+            if self.process.poll() is not None and not self._reader.is_alive():
+                raise AssertionError(f"ended before {text!r}:\n{self.stderr}")
+            time.sleep(0.02)
+        raise AssertionError(f"no {text!r} within {timeout} s:\n{self.stderr}")
+
+    def progress_times(self) -> list[float]:
+        """When each progress update (a \\r) arrived."""
+        return [moment for moment, chunk in self._err for _ in range(chunk.count("\r"))]
+
+    def finish(self, timeout: float = 300) -> tuple[int, str, str]:
+        """Exit status, stdout and stderr once the command has ended."""
+        assert self.process.stdout is not None and self.process.stderr is not None
+        with self.process.stdout:
+            out = self.process.stdout.read()  # stderr is the reader thread's
+        self.process.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        self.process.stderr.close()
+        return self.process.returncode, out.decode(), self.stderr
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
