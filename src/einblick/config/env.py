@@ -38,12 +38,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# The key files this process generated (`einblick restore` may replace them: they hold nothing yet).
+GENERATED: list[Path] = []
+
+
+def secret_file(name: str, data_dir: Path) -> Path:
+    """Where a secret that is not in the environment is generated: file `name` in lower case."""
+    return data_dir / name.lower()
+
+
 def generated_secret(name: str, data_dir: Path, make: Callable[[], str]) -> str:
     """A secret from the environment variable `name`, else generated once into the data directory
     (file `name` in lower case, mode 0600), so that a fresh installation needs no configuration."""
     if key := os.environ.get(name):
         return key
-    path = data_dir / name.lower()
+    path = secret_file(name, data_dir)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -51,6 +60,7 @@ def generated_secret(name: str, data_dir: Path, make: Callable[[], str]) -> str:
     key = make()
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
+    GENERATED.append(path)
     return key
 
 
