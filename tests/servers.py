@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -191,7 +192,7 @@ class WebSession:
         raise AssertionError("no CSRF cookie yet: GET a page with a form first")
 
     def post(
-        self, path: str, fields: dict[str, str], files: list[tuple[str, str, bytes]] = (), **kwargs: Any
+        self, path: str, fields: dict[str, str], files: Sequence[tuple[str, str, bytes]] = (), **kwargs: Any
     ) -> Answer:
         """A form as a browser sends it; `files` are (field, file name, content)."""
         boundary = "----einblick" + secrets.token_hex(12)
