@@ -462,3 +462,49 @@ def test_a_postgresql_restore_without_pg_restore_prints_the_command_that_finishe
             "from django.contrib.auth import get_user_model; print(list(get_user_model().objects.values_list('email', flat=True)))",
         ).stdout
     )
+
+
+# What the README proposes for moving from SQLite to PostgreSQL, in the same data directory.
+AFTER_THE_MOVE = """
+from allauth.mfa.adapter import get_adapter
+from allauth.mfa.models import Authenticator
+from django.apps import apps
+from django.contrib.auth import authenticate
+from einblick.brokers.models import Broker
+from einblick.portfolio.importing import put_object
+print(sorted((m._meta.label, m._default_manager.count()) for m in apps.get_models()))
+totp = Authenticator.objects.get(user__email={max!r}, type="totp")
+print(len(get_adapter().decrypt(totp.data["secret"])))
+print(authenticate(email={klara!r}, password={password!r}))
+broker = Broker.objects.get(slug="muster")
+print(put_object(broker=broker, actor=None, section="customers", external_id="K-NEU", data={{"kind": "company", "company_name": "Neu GmbH"}}))
+"""
+
+
+def test_sqlite_data_moves_to_postgresql_with_dumpdata_and_loaddata(tmp_path, postgres_databases):
+    _, target = postgres_databases
+    sqlite_env = console_env(tmp_path / "data", EMAIL_URL="outbox:")
+    logins = demo_logins(einblick(sqlite_env, "demo").stdout)
+    dump = str(tmp_path / "einblick.json")
+    einblick(
+        sqlite_env,
+        "dumpdata",
+        "--natural-foreign",
+        "--natural-primary",
+        "-e",
+        "contenttypes",
+        "-e",
+        "auth.permission",
+        "-o",
+        dump,
+    )
+    postgres_env = {**sqlite_env, "DATABASE_URL": target}
+
+    einblick(postgres_env, "migrate", "--verbosity", "0")
+    einblick(postgres_env, "loaddata", dump)
+
+    script = AFTER_THE_MOVE.format(max=MAX, klara=KLARA, password=logins.klara_password)
+    before = einblick(sqlite_env, "shell", "--no-imports", "-c", script.split("totp =")[0]).stdout
+    after = einblick(postgres_env, "shell", "--no-imports", "-c", script).stdout.splitlines()
+    assert after[0] == before.strip()  # every table, row for row
+    assert after[1:] == ["32", KLARA, "created"]  # the TOTP secret decrypts; logins work; new ids are free
