@@ -12,11 +12,12 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.db import connections, transaction
 from django.db.backends.postgresql.client import DatabaseClient
 
 from einblick.config.backup.archive import BackupError, copy_file
-from einblick.processes.models import Attachment, DraftFile
+from einblick.processes.models import StoredFile
 
 SQLITE_FILE = "database.sqlite3"
 POSTGRES_FILE = "database.pgdump"
@@ -34,10 +35,12 @@ def engine() -> str:
 
 
 def _stored_files_query() -> str:
-    """Every uploaded file the database knows, with its sha256 (table names from the models)."""
+    """Every uploaded file the database knows, with its sha256: the tables of every kind of StoredFile
+    (Attachment, DraftFile, and whatever comes)."""
+    models = [model for model in apps.get_models() if issubclass(model, StoredFile)]
     return " UNION ALL ".join(
-        f"SELECT stored, sha256 FROM {model._meta.db_table}"  # noqa: S608 - no user input
-        for model in (Attachment, DraftFile)
+        f"SELECT stored, sha256 FROM {model._meta.db_table}"  # noqa: S608 - table names, no input
+        for model in models
     )
 
 
