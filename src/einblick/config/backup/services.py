@@ -67,6 +67,7 @@ def roots() -> dict[str, Path]:
 
 
 def make_backup(*, folder: Path) -> Outcome:
+    """The database first (one snapshot), then the files, then the keys; the manifest last."""
     folder = folder.absolute()
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise BackupError(

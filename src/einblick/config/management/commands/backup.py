@@ -11,11 +11,21 @@ from einblick.config.backup import BackupError, make_backup
 
 
 def size(count: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:,} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
-        count /= 1024  # type: ignore[assignment]
-    raise AssertionError
+    if count < 1024:
+        return f"{count:,} bytes"
+    value = count / 1024
+    for unit in ("KB", "MB"):
+        if value < 1024:
+            return f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{value:,.1f} GB"
+
+
+# Why a key kept in the environment matters to a restore.
+NEEDED_FOR = {
+    "SECRET_KEY": "without the same SECRET_KEY everybody logs in again",
+    "EINBLICK_MFA_KEY": "without the same EINBLICK_MFA_KEY nobody's authenticator app or recovery codes work",
+}
 
 
 class Command(BaseCommand):
@@ -60,11 +70,11 @@ class Command(BaseCommand):
         lines.append(f"Keep off-site: {manifest['keep_off_site']}")
         self.stdout.write("\n".join(lines))
         if manifest["keep_separately"]:
+            names = manifest["keep_separately"]
             self.stdout.write(
                 self.style.WARNING(
-                    f"Keep separately as well: {' and '.join(manifest['keep_separately'])}, as set in the "
-                    "environment (a password manager, your secrets store). A restore needs the same "
-                    "EINBLICK_MFA_KEY, or nobody's authenticator app or recovery codes work."
+                    f"Keep separately as well: {' and '.join(names)}, as set in the environment (a password "
+                    f"manager, your secrets store): {'; '.join(NEEDED_FOR[name] for name in names)}."
                 )
             )
         for warning in outcome.warnings:
