@@ -3,13 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
@@ -22,9 +15,7 @@ from django.test import Client
 
 from einblick.brokers.models import ApiToken, Broker, StaffMember, TariffAccount
 from einblick.portfolio.models import Claim, Contract, ContractStatus, Customer, Line
-from tests.ports import free_port
-
-EINBLICK = Path(sys.executable).with_name("einblick")
+from tests.servers import console_env, created_token, einblick, http_get, start_serve, stop
 
 
 def command(*args: str) -> str:
@@ -58,11 +49,6 @@ def api_put(token: str):
         content_type="application/json",
         headers={"Authorization": f"Bearer {token}"},
     )
-
-
-def created_token(output: str) -> str:
-    """`token create` ends with the token on a line of its own."""
-    return output.strip().splitlines()[-1].strip()
 
 
 # --- brokers --------------------------------------------------------------------------------------
@@ -358,22 +344,6 @@ def test_it_fills_the_demo_with_every_case_the_portal_tells_apart(db):
 # --- the console script ---------------------------------------------------------------------------
 
 
-def console_env(data_dir: Path) -> dict[str, str]:
-    """The environment of a fresh installation: SQLite in its own data directory."""
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "SECRET_KEY")}
-    env["EINBLICK_DATA_DIR"] = str(data_dir)
-    return env
-
-
-def einblick(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(  # noqa: S603 - our own console script
-        [str(EINBLICK), *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-    if check:
-        assert done.returncode == 0, f"einblick {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done
-
-
 @pytest.fixture(scope="module")
 def installation(tmp_path_factory) -> dict[str, str]:
     """A migrated installation with the broker `cli`, for commands run as the console script."""
@@ -402,69 +372,6 @@ def test_it_exits_with_status_1_when_an_atomic_import_fails(installation, tmp_pa
         installation, "import", write(tmp_path, bad_batch), "--broker", "cli", "--mode", "partial"
     )
     assert summary(again.stdout)["customers"] == [1, 0, 0, 0]  # the atomic attempt left nothing behind
-
-
-def http_get(url: str, token: str | None = None) -> tuple[int, str, bytes]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - a local URL
-            return response.status, response.headers.get("Content-Type", ""), response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.headers.get("Content-Type", ""), error.read()
-
-
-def port_taken(log_path: Path) -> bool:
-    """Whether gunicorn found its port taken (it says so, retries for a few seconds, then exits)."""
-    return any(words in log_path.read_text() for words in ("Connection in use", "Address already in use"))
-
-
-def answers(process: subprocess.Popen[bytes], base: str, log_path: Path) -> bool:
-    """Whether this server (not whoever holds its port) answers; stopped when it does not within 90 s."""
-    deadline = time.monotonic() + 90
-    while process.poll() is None and not port_taken(log_path):
-        try:
-            http_get(base + "/api/v1/openapi.json")
-        except OSError:
-            if time.monotonic() > deadline:
-                stop(process)
-                raise AssertionError(f"serve did not answer:\n{log_path.read_text()}") from None
-            time.sleep(0.2)
-            continue
-        return not port_taken(log_path)
-    return False
-
-
-def start_serve(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """`einblick serve` on a free port, once it answers; on another port when a parallel test worker
-    took the first one before gunicorn could bind it."""
-    for _ in range(3):
-        port = free_port()
-        with log_path.open("w") as log:
-            process = subprocess.Popen(  # noqa: S603 - our own console script
-                [str(EINBLICK), "serve", "--port", str(port), "--workers", "1"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: the gunicorn workers stop with it
-            )
-        base = f"http://127.0.0.1:{port}"
-        if answers(process, base, log_path):
-            return process, base
-        stop(process)
-        if not port_taken(log_path):
-            break
-    raise AssertionError(f"serve exited with {process.returncode}:\n{log_path.read_text()}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from einblick.config.env import cache_settings, email_settings, env_int, generat
 
 def test_the_cache_is_the_database_without_redis_url_and_redis_with_it(tmp_path):
     local = cache_settings("", tmp_path)
-    assert local["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert local["default"]["BACKEND"] == "einblick.config.cache.DatabaseCache"  # Django's, busy → 503
     # The portal's entries apart from the security state (rate limits, used TOTP codes) in default.
     assert local["portal"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache"
     assert local["portal"]["LOCATION"] == str(tmp_path / "cache" / "portal")

@@ -39,12 +39,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# The key files this process generated (`einblick restore` may replace them: they hold nothing yet).
+GENERATED: list[Path] = []
+
+
+def secret_file(name: str, data_dir: Path) -> Path:
+    """Where a secret that is not in the environment is generated: file `name` in lower case."""
+    return data_dir / name.lower()
+
+
 def generated_secret(name: str, data_dir: Path, make: Callable[[], str]) -> str:
     """A secret from the environment variable `name`, else generated once into the data directory
     (file `name` in lower case, mode 0600), so that a fresh installation needs no configuration."""
     if key := os.environ.get(name):
         return key
-    path = data_dir / name.lower()
+    path = secret_file(name, data_dir)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -52,6 +61,7 @@ def generated_secret(name: str, data_dir: Path, make: Callable[[], str]) -> str:
     key = make()
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
+    GENERATED.append(path)
     return key
 
 
@@ -107,10 +117,10 @@ def env_rate(name: str, default: str) -> tuple[int, int] | None:
 
 def cache_settings(redis_url: str, data_dir: Path) -> dict[str, dict[str, object]]:
     """Two caches. `default` holds security state (allauth's rate-limit counters, used TOTP codes):
-    Redis when REDIS_URL is set, else the database cache (table created by a migration). `portal`
-    holds what grants show (portal/cache.py), which any signed-in user can make grow: apart, so that
-    its culling never evicts security state; Redis under its own prefix, else files in the data
-    directory (no database writes on a portal read)."""
+    Redis when REDIS_URL is set, else the database cache (config/cache.py; table created by a
+    migration). `portal` holds what grants show (portal/cache.py), which any signed-in user can make
+    grow: apart, so that its culling never evicts security state; Redis under its own prefix, else
+    files in the data directory (no database writes on a portal read)."""
     if redis_url:
         redis: dict[str, object] = {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -118,7 +128,7 @@ def cache_settings(redis_url: str, data_dir: Path) -> dict[str, dict[str, object
         }
         return {"default": redis, "portal": {**redis, "KEY_PREFIX": "portal"}}
     return {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "einblick_cache"},
+        "default": {"BACKEND": "einblick.config.cache.DatabaseCache", "LOCATION": "einblick_cache"},
         "portal": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(data_dir / "cache" / "portal"),

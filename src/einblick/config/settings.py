@@ -110,11 +110,17 @@ DATABASES = {
         env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'einblick.sqlite3'}"), conn_max_age=60
     )
 }
+# SQLite has one write lock. WAL lets reads go on while somebody writes; every transaction takes the
+# lock when it begins (IMMEDIATE: no deadlock between two readers that both start writing), and a
+# write waits at most EINBLICK_SQLITE_TIMEOUT seconds for it. A request that still finds the database
+# locked answers 503 with Retry-After (config/busy.py), never 500.
+SQLITE_TIMEOUT = env_int("EINBLICK_SQLITE_TIMEOUT", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
+        "timeout": SQLITE_TIMEOUT,
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding: executemany runs as a pipelined prepared statement, and large IN lists

@@ -13,6 +13,8 @@ def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     return json_error(404, "Not found.")
 
 
+handler500 = "einblick.config.busy.server_error"
+
 urlpatterns = [
     path("", account_views.home, name="home"),
     # For load balancers and monitors; config.health.HealthMiddleware answers them before the rest.

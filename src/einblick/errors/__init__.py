@@ -85,6 +85,21 @@ def is_unique_violation(exc: Exception) -> bool:
     return getattr(cause, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(exc)
 
 
+SQLITE_BUSY = 5  # "database is locked"; extended codes (SQLITE_BUSY_SNAPSHOT …) share the low byte
+
+
+def is_database_busy(exc: BaseException | None) -> bool:
+    """Whether a database error is SQLite's "database is locked": a write that waited its bounded
+    time (EINBLICK_SQLITE_TIMEOUT) for the database's one write lock and did not get it. Django wraps
+    the sqlite3 error, so its cause is asked too."""
+    while exc is not None:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if (code is not None and code & 0xFF == SQLITE_BUSY) or str(exc).startswith("database is locked"):
+            return True
+        exc = exc.__cause__
+    return False
+
+
 def texts(exc: DomainError) -> list[str]:
     """A refusal as lines of text, for a place that shows no form fields (an editor area, a notice)."""
     return [error.msg for error in exc.errors] or [exc.message]

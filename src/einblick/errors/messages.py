@@ -114,3 +114,6 @@ LAST_LOGIN_ADMIN_FIELD = _(
     "the last administrator who can log in (who has accepted the staff role); make another staff "
     "member administrator first"
 )
+
+# Operations (issue 15)
+DATABASE_BUSY = _("The database is busy with other writes; please retry in %(seconds)d seconds.")

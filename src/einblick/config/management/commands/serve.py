@@ -30,6 +30,12 @@ class _Gunicorn(BaseApplication):
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        # Gunicorn 25.1+ opens a control socket for `gunicornc`, by default one path per user
+        # ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl): a second instance takes it over, and stopping
+        # either removes it under the other. Einblick is stopped and restarted by signals (systemd,
+        # Ctrl+C) and needs none.
+        if "control_socket_disable" in self.cfg.settings:
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Any:
         from einblick.config.wsgi import application
