@@ -10,13 +10,15 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -117,6 +119,71 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+# --- raw HTTP against the real server -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Server:
+    host: str
+    port: int
+    env: dict[str, str]
+
+    def einblick(self, *args: str) -> str:
+        """Run a command of this installation; its output."""
+        done = subprocess.run(  # noqa: S603 - our own console script
+            [str(EINBLICK), *args], env=self.env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, f"einblick {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    def token(self, broker: str = "e2e") -> str:
+        """A broker and a read-write token of it; the token."""
+        self.einblick("broker", "create", broker, "--name", f"{broker.upper()} Makler")
+        return self.einblick("token", "create", "--broker", broker).strip().splitlines()[-1].strip()
+
+    def raw(self, request: bytes) -> tuple[int, dict[str, str], bytes]:
+        """Send these bytes as they are; status, headers (lower-case names) and body of the answer
+        (its chunks joined), read until the server closes the connection."""
+        with socket.create_connection((self.host, self.port), timeout=30) as sock:
+            sock.sendall(request)
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        head, _, body = received.partition(b"\r\n\r\n")
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if headers.get("transfer-encoding") == "chunked":
+            body = _dechunked(body)
+        return int(status_line.split()[1]), headers, body
+
+
+def _dechunked(body: bytes) -> bytes:
+    joined = b""
+    while True:
+        size_line, _, rest = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            return joined
+        joined += rest[:size]
+        body = rest[size + 2 :]
+
+
+@contextmanager
+def serving(tmp_path: Path, *, workers: int = 1, **settings: str) -> Iterator[Server]:
+    """`einblick serve` with a fresh data directory and these environment settings, once it answers;
+    stopped whatever happens."""
+    env = console_env(tmp_path / "data", **settings)
+    process, base = start_serve(env, tmp_path / "serve.log", workers=workers)
+    try:
+        host, port = base.removeprefix("http://").split(":")
+        yield Server(host, int(port), env)
+    finally:
+        stop(process)
 
 
 # --- a person's session against the real server -------------------------------------------------------

@@ -24,7 +24,7 @@ from einblick.config.env import env_rate
 from einblick.portfolio.models import Customer
 from tests.apiclient import Api, assert_error
 from tests.samples import person
-from tests.server import serving
+from tests.servers import serving
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 # The middle of a window: a test's calls do not straddle two windows (time stands still).

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.server import Server, serving
+from tests.servers import Server, serving
 
 CUSTOMER = json.dumps({"kind": "company", "company_name": "Musterfirma GmbH"}).encode()
 
