@@ -31,6 +31,7 @@ from tests.servers import (
 
 TIMEOUT = 3  # EINBLICK_SQLITE_TIMEOUT of the server under test: how long a write waits for the lock
 KLARA = "klara.muster@example.org"
+SLACK = 6  # seconds a loaded test machine may add to an answer (the parallel suite shares 2 cores)
 
 
 @dataclass
@@ -109,15 +110,16 @@ def test_a_write_during_an_atomic_import_answers_503_with_retry_after_and_readin
         "detail": f"The database is busy with other writes; please retry in {TIMEOUT} seconds.",
         "errors": [],
     }
-    assert TIMEOUT - 0.5 <= put_answer.seconds <= TIMEOUT + 2
+    # bounded: the lock's wait plus what a busy 2-core machine adds, far below the import's hold
+    assert TIMEOUT - 0.5 <= put_answer.seconds <= TIMEOUT + SLACK
     assert login_answer.status == 503, login_answer.text
     assert login_answer.headers["Retry-After"] == str(TIMEOUT)
     assert login_answer.headers["Content-Type"].startswith("text/html")
     assert 'lang="de"' in login_answer.text
     assert german("Please try again in a moment") in login_answer.text
-    assert login_answer.seconds <= TIMEOUT + 2
+    assert login_answer.seconds <= TIMEOUT + SLACK
     assert page_answer.status == 200
-    assert page_answer.seconds < TIMEOUT  # reading waits for nobody
+    assert page_answer.seconds < put_answer.seconds  # reading does not wait for the lock
     assert api.put_json("/api/v1/customers/K-LOCKED", CUSTOMER).status == 201  # and nothing stays locked
 
 
