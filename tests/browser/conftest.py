@@ -171,3 +171,15 @@ def screenshot(page: Any, request: pytest.FixtureRequest) -> Callable[[str], Pat
         return path
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """Every browser test starts with empty caches: the rate limits count per IP, and every browser
+    test comes from 127.0.0.1, so a worker running many invitation pages within a minute would
+    otherwise meet the invitation link's limit (20 a minute) meant for one person."""
+    from django.core.cache import caches
+
+    with django_db_blocker.unblock():
+        for cache in caches.all():
+            cache.clear()
