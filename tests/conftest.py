@@ -159,6 +159,28 @@ def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_database_sessions(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """At the end of a PostgreSQL run, the test database must be free to drop. A session some test
+    left open (a thread's connection that was never closed) would make pytest-django's DROP DATABASE
+    fail after every test passed; it is reported here by what it ran last, and ended, so that the run
+    says what leaked instead of failing on the teardown."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, state, left(query, 200) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        stray = cursor.fetchall()
+        for pid, application, state, query in stray:
+            sys.stderr.write(f"\nA test left a database session open: {application!r} {state} {query!r}\n")
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
 @pytest.fixture(autouse=True)
 def _argon2_when_marked(request: pytest.FixtureRequest) -> Iterator[None]:
     """@pytest.mark.argon2: the test hashes as production does."""
