@@ -374,6 +374,7 @@ def test_a_restore_refuses_a_directory_without_a_manifest(tmp_path):
     done = einblick(console_env(tmp_path / "target"), "restore", str(tmp_path / "copy"), check=False)
 
     refused(done, "has no manifest.json: it is not a backup made by `einblick backup`")
+    assert not (tmp_path / "target" / "einblick.sqlite3").exists()  # nothing was copied
 
 
 def test_keys_from_the_environment_stay_out_of_the_backup_and_the_restore_asks_for_the_mfa_key(tmp_path):
