@@ -5,25 +5,23 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-import redis
 import time_machine
 from django.core.cache import cache, caches
 from django.test import Client
 
 from einblick.accounts.models import User
 from einblick.audit.models import AuditEntry
+from tests.caches import redis_default_cache
 from tests.factories import PASSWORD, make_user
 from tests.mail import html_of, text_of
 from tests.pages import log_in
 
 WRONG = "ganz sicher nicht das Passwort"
-REDIS_URL = "redis://127.0.0.1:6379/15"
 # Mid-period, so that nothing that counts in windows (rate limits, TOTP) straddles a boundary.
 START = datetime(2026, 11, 27, 9, 0, 5, tzinfo=UTC)
 
@@ -299,22 +297,8 @@ def cache_backend(request, settings) -> Iterator[str]:
     """The rate limits on the default database cache, and on Redis (db 15). Each test writes under a
     key prefix of its own and removes exactly those keys afterwards, so parallel runs do not meet."""
     if request.param == "redis":
-        prefix = f"einblick-test-{uuid.uuid4().hex}"
-        server = redis.Redis.from_url(REDIS_URL)
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": REDIS_URL,
-                "KEY_PREFIX": prefix,
-            }
-        }
-        try:
+        with redis_default_cache(settings):
             yield "redis"
-            assert any(server.scan_iter(f"{prefix}:*")), "nothing was written to Redis"
-        finally:
-            for key in server.scan_iter(f"{prefix}:*"):
-                server.delete(key)
-            server.close()
     else:
         yield "database"
 

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import redis
 import time_machine
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
@@ -23,10 +21,10 @@ from einblick.brokers.services import create_token, revoke_token
 from einblick.config.env import env_rate
 from einblick.portfolio.models import Customer
 from tests.apiclient import Api, assert_error
+from tests.caches import redis_default_cache
 from tests.samples import person
 from tests.servers import serving
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 # The middle of a window: a test's calls do not straddle two windows (time stands still).
 START = datetime(2026, 12, 5, 10, 0, 30, tzinfo=UTC)
 
@@ -36,23 +34,8 @@ def cache_backend(request, settings) -> Iterator[str]:
     """The default database cache, and Redis (db 15) under a key prefix of this test's own, whose keys
     are removed afterwards."""
     if request.param == "redis":
-        prefix = f"einblick-test-{uuid.uuid4().hex}"
-        server = redis.Redis.from_url(REDIS_URL)
-        settings.CACHES = {
-            **settings.CACHES,
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": REDIS_URL,
-                "KEY_PREFIX": prefix,
-            },
-        }
-        try:
+        with redis_default_cache(settings):
             yield "redis"
-            assert any(server.scan_iter(f"{prefix}:*")), "nothing was counted in Redis"
-        finally:
-            for key in server.scan_iter(f"{prefix}:*"):
-                server.delete(key)
-            server.close()
     else:
         assert type(caches["default"]).__name__ == "DatabaseCache"
         yield "database"
