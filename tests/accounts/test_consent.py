@@ -464,6 +464,21 @@ def test_a_brokers_mail_names_it_carries_its_logo_and_sends_replies_to_its_offic
     assert "Muster Makler GmbH" in message.alternatives[0][0]  # type: ignore[operator]
 
 
+def test_a_brokers_name_in_a_mail_cannot_reorder_the_sentence_around_it(broker):
+    """A name in a right-to-left script is isolated (FSI … PDI) wherever a sentence of a mail names the
+    broker, in the subject, the text and the HTML part."""
+    Broker.objects.filter(pk=broker.pk).update(name="מקלר Muster")
+    broker.refresh_from_db()
+
+    message = mail.render("invitation", to=KLARA, broker=broker, context={"url": "https://x/", "days": 14})
+
+    isolated = "\u2068מקלר Muster\u2069"
+    assert isolated in message.subject
+    assert isolated in message.body
+    assert isolated in message.alternatives[0][0]  # type: ignore[operator]
+    assert message.body.count("מקלר") == message.body.count(isolated)
+
+
 def test_a_mail_of_no_broker_carries_the_installations_name(db, settings, smtp):
     settings.EINBLICK_NAME = "Kundenportal Beispiel"
     make_user(KLARA)

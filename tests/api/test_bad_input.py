@@ -529,13 +529,30 @@ def test_it_locates_every_limit_error_in_the_query(api):
 @pytest.mark.parametrize("path", ["/customers"])
 @pytest.mark.parametrize(
     "cursor",
-    ["not a cursor", "!!!", "%%%", "=", "zzzz", "AA", "K-1\x00", "a" * 5000],
-    ids=["words", "exclamation", "percent", "equals", "zzzz", "nul-bytes-encoded", "raw-nul", "long"],
+    ["not a cursor", "!!!", "%%%", "=", "K-1\x00", "a" * 65, "a" * 5000],
+    ids=["words", "exclamation", "percent", "equals", "raw-nul", "65-characters", "long"],
 )
 def test_it_refuses_an_invalid_cursor_with_422(api, path, cursor):
     api.put("/customers/K-1", CUSTOMER)
 
     assert_error(no_raise(api).get(path, cursor=cursor), 422, "cursor")
+
+
+def test_every_cursor_the_openapi_document_allows_is_a_position_in_the_list(api):
+    """A cursor is the key of the last item of the page before: "K-10", which no page answered, lists
+    what comes after it, so that no request the schema allows is refused (issue 15)."""
+    for key in ("K-1", "K-2", "K-3"):
+        api.put(f"/customers/{key}", CUSTOMER)
+    first = api.get("/customers", limit=1).json()
+
+    assert first["next"] == "K-1"
+    assert [c["external_id"] for c in api.get("/customers", cursor=first["next"]).json()["items"]] == [
+        "K-2",
+        "K-3",
+    ]
+    assert [c["external_id"] for c in api.get("/customers", cursor="K-10").json()["items"]] == ["K-2", "K-3"]
+    assert api.get("/customers", cursor="zzzz").json() == {"items": [], "next": None}
+    assert len(api.get("/customers", cursor="").json()["items"]) == 3
 
 
 # --- never a 500 --------------------------------------------------------------------------------

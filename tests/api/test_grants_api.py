@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from einblick.accounts.models import User
+from einblick.grants.models import Grant
 from tests.apiclient import Api, assert_error, operations_of
 from tests.factories import accepted
 from tests.samples import CLAIM, CONTRACT, GRANT
@@ -524,10 +525,11 @@ def test_it_refuses_an_invalid_replacement_with_422_and_keeps_the_grant(api, gra
 
 
 def test_it_lists_every_broken_rule_of_a_grant_at_once(api, portfolio):
+    """Every rule that needs the database, at once (an unknown status option is refused before, by
+    the document's own enum: see the next test)."""
     body = grant_body(
         customers=["K-404"],
         share__lines=["XYZ"],
-        share__statuses=["VERTRAG"],
         actions__clerk="U-0",
         actions__tariff_account="T-404",
     )
@@ -538,11 +540,17 @@ def test_it_lists_every_broken_rule_of_a_grant_at_once(api, portfolio):
     for expected in [
         ("customers", 0),
         ("share", "lines", 0),
-        ("share", "statuses", 0),
         ("actions", "clerk"),
         ("actions", "tariff_account"),
     ]:
         assert any(loc[-len(expected) :] == expected for loc in locs), (expected, locs)
+
+
+def test_it_refuses_a_status_option_that_is_not_one_of_the_eleven(api, portfolio):
+    errors = assert_error(api.post("/grants", grant_body(share__statuses=["POLICE", "VERTRAG"])), 422)
+
+    assert [error["loc"][-3:] for error in errors] == [["share", "statuses", 1]]
+    assert not Grant.objects.exists()
 
 
 def test_it_refuses_another_brokers_customer_clerk_and_tariff_account(api, other_api, portfolio):

@@ -5,6 +5,7 @@ not by the batch import; 409 with a clear message, the same rule as the office's
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from einblick.audit.models import AuditEntry
@@ -238,3 +240,21 @@ def test_two_parallel_demotions_cannot_each_leave_the_other_as_the_last_admin():
 
     assert_refused(response, "body", "role")
     assert role_of("B") == "admin"
+
+
+# --- einblick import: the same rule -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["atomic", "partial"])
+def test_the_command_line_import_keeps_the_last_admin_too(broker, broker_admin, tmp_path, mode):
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps(demotion()))
+
+    if mode == "atomic":
+        with pytest.raises(CommandError):
+            call_command("import", str(batch), "--broker", broker.slug, "--mode", mode)
+        assert not StaffMember.objects.filter(external_id="U-9").exists()
+    else:
+        call_command("import", str(batch), "--broker", broker.slug, "--mode", mode)
+        assert StaffMember.objects.filter(external_id="U-9").exists()
+    assert role_of("ST-1") == "admin"

@@ -4,14 +4,18 @@ subjects (einblick.text). The attack first, then its refusal."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from einblick.brokers.models import StaffMember
 from einblick.grants.models import GrantMember
 from einblick.portfolio.models import Contract, Customer
 from einblick.processes.models import Process
 from einblick.processes.services import start_message
-from einblick.text import is_email
+from einblick.text import EMAIL_PATTERN, MAX_EMAIL, is_email
 from tests.apiclient import assert_error
 from tests.samples import CONTRACT, CUSTOMER
 
@@ -43,6 +47,19 @@ def test_a_bad_address_is_refused_everywhere_the_api_takes_one_and_nothing_is_wr
     assert not GrantMember.objects.exists()
     assert not StaffMember.objects.filter(external_id__in=["S-1", "S-2"]).exists()
     assert not Customer.objects.exists()
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.from_regex(EMAIL_PATTERN, fullmatch=True).filter(lambda address: len(address) <= MAX_EMAIL))
+def test_every_address_the_openapi_document_allows_passes_the_strict_check(address):
+    """The API's documented pattern is a part of what is_email takes: a request with an address the
+    document allows is never refused for it (schemathesis, issue 15)."""
+    assert is_email(address), address
+
+
+@pytest.mark.parametrize("address", GOOD)
+def test_good_addresses_match_the_documented_pattern(address):
+    assert re.fullmatch(EMAIL_PATTERN, address)
 
 
 @pytest.mark.parametrize("address", GOOD)

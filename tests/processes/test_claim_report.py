@@ -359,3 +359,16 @@ def test_submitted_files_survive_the_draft(grant, settings, django_capture_on_co
     stored = list(Process.objects.get().messages.get().attachments.values_list("stored", flat=True))
     assert len(stored) == 2  # the photo and the PDF
     assert all((Path(settings.UPLOAD_ROOT) / s[:2] / s).exists() for s in stored)
+
+
+def test_bidi_controls_cannot_reorder_a_report_pdf():
+    """The PDF prints in WinAnsiEncoding, which has no bidi controls: a U+202E in a description is a
+    visible "?" and the text after it keeps its order (issue 15, item 5). Scripts beyond Latin are
+    issue 22's."""
+    from einblick.processes import pdf
+
+    document = pdf.report("Schaden", [("Beschreibung", "Rechnung\u202efdp.exe")])
+
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(document)).pages)
+    assert "Rechnung?fdp.exe" in text
+    assert "\u202e" not in text

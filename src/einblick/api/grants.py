@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Path, Router, Status
 
 from einblick.api import schemas
-from einblick.api.common import ERRORS, actor_of, broker_of, check_limit, page, render_json
+from einblick.api.common import ERRORS, Cursor, Limit, actor_of, broker_of, page, render_json
 from einblick.api.http import ApiRequest
 from einblick.errors import FieldError, Invalid
 from einblick.grants import visibility
@@ -17,7 +17,7 @@ from einblick.grants.payloads import GrantIn, MemberIn
 from einblick.grants.services import create_grant, replace_grant
 from einblick.office import members
 from einblick.portfolio.models import Contract, RiskLocation
-from einblick.portfolio.payloads import EMAIL_PATTERN
+from einblick.text import EMAIL_PATTERN
 
 router = Router(tags=["grants"])
 # The per-user view ORs one expression per grant; SQLite refuses expressions deeper than 1,000.
@@ -57,8 +57,8 @@ def post_grant(request: ApiRequest, body: GrantIn) -> Status:
 
 
 @router.get("/grants", response={200: schemas.GrantPage, **ERRORS})
-def list_grants(request: ApiRequest, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
-    return page(_grants(request), "id", check_limit(limit), cursor, schemas.grant_out)
+def list_grants(request: ApiRequest, limit: int = Limit, cursor: str | None = Cursor) -> dict[str, Any]:
+    return page(_grants(request), "id", limit, cursor, schemas.grant_out)
 
 
 @router.get("/grants/{id}", response={200: schemas.GrantOut, **ERRORS})

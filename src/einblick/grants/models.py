@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import secrets
+from typing import get_args
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from einblick.brokers.models import Broker, StaffMember, TariffAccount
+from einblick.grants.payloads import StatusOption
 from einblick.portfolio.models import Contract, ContractStatus, Customer
 
 # The eleven status options of automatic sharing (visibility.md §1).
-STATUS_OPTIONS = (
-    "ANFRAGE",
-    "ANGEBOT",
-    "FREMD",
-    "FREMDTEIL",
-    "GESPERRT",
-    "INFO",
-    "RUHEND",
-    "STORNO",
-    "ANTRAG",
-    "POLICE",
-    "EIGEN",
-)
+STATUS_OPTIONS: tuple[str, ...] = get_args(StatusOption)
 
 
 def status_meanings() -> list[tuple[str, str]]:

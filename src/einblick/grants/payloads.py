@@ -6,21 +6,40 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from einblick.portfolio.payloads import Email, ExternalId, Name
+from einblick.portfolio.payloads import Email, ExternalId, Name, tidy_text
 
+# The eleven status options of automatic sharing (visibility.md §1), in the editor's order.
+StatusOption = Literal[
+    "ANFRAGE",
+    "ANGEBOT",
+    "FREMD",
+    "FREMDTEIL",
+    "GESPERRT",
+    "INFO",
+    "RUHEND",
+    "STORNO",
+    "ANTRAG",
+    "POLICE",
+    "EIGEN",
+]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
 
 
 class _Part(BaseModel):
     # strict: "yes" or 1 is no boolean; a grant decides what people see.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="after")
+    def _tidy(self) -> Any:
+        tidy_text(self)
+        return self
 
 
 class ShareIn(_Part):
     claims: bool = False
     reference_addresses: bool = False
     auto_contracts: bool = False
-    statuses: Annotated[list[str], Field(max_length=11)] = []
+    statuses: Annotated[list[StatusOption], Field(max_length=11)] = []
     lines: Annotated[list[ExternalId], Field(max_length=200)] = []
     contracts: Annotated[list[ExternalId], Field(max_length=10_000)] = []
     shared_processes: bool = False

@@ -73,12 +73,14 @@ def delete_staff(*, broker: Broker, actor: Actor, external_id: str) -> bool:
     return delete_object(broker=broker, actor=actor, section="staff", external_id=external_id)
 
 
-def import_keeping_an_admin(*, broker: Broker, actor: Actor, data: Any, mode: Mode) -> BatchResult:
-    """POST /import. Staff objects that would take the last administrator who can log in away: in
+def import_keeping_an_admin(
+    *, broker: Broker, actor: Actor, data: Any, mode: Mode, announce: bool = True
+) -> BatchResult:
+    """POST /import and `einblick import`. Staff objects that would take the last administrator who can log in away: in
     atomic mode 409 and nothing applied; in partial mode they are rejected and the rest applied."""
     staff = data.get("staff") if isinstance(data, Mapping) else None
     if not isinstance(staff, Mapping) or not staff:
-        return import_batch(broker=broker, actor=actor, data=data, mode=mode)
+        return import_batch(broker=broker, actor=actor, data=data, mode=mode, announce=announce)
     with transaction.atomic():
         lock_broker(broker.pk)
         lost = lost_admins(broker.pk, _changes(staff))
@@ -87,7 +89,7 @@ def import_keeping_an_admin(*, broker: Broker, actor: Actor, data: Any, mode: Mo
             raise Conflict(M.LAST_LOGIN_ADMIN, errors)
         if errors:
             data = {**data, "staff": {key: obj for key, obj in staff.items() if key not in lost}}
-        result = import_batch(broker=broker, actor=actor, data=data, mode=mode)
+        result = import_batch(broker=broker, actor=actor, data=data, mode=mode, announce=announce)
     result.errors = errors + result.errors
     return result
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from ninja import Schema
+from pydantic import ConfigDict, Field
 
 from einblick.api.schemas.common import (
     Address,
@@ -134,16 +135,22 @@ class LinePage(Page):
     items: list[LineOut]
 
 
+# Keys are external ids (lines: codes) and nothing else: patternProperties alone would allow any key.
+_KEYED: Any = Field(default={}, json_schema_extra={"additionalProperties": False})
+
+
 class ImportBatch(Schema):
     """The body of POST /import (documentation; the body is validated object by object)."""
 
-    staff: dict[str, payloads.StaffIn] = {}
-    lines: dict[str, payloads.LineIn] = {}
-    tariff_accounts: dict[str, payloads.TariffAccountIn] = {}
-    customers: dict[str, payloads.CustomerIn] = {}
-    contracts: dict[str, payloads.ContractIn] = {}
-    claims: dict[str, payloads.ClaimIn] = {}
-    delete: dict[Literal["customers", "contracts", "claims"], list[str]] = {}
+    model_config = ConfigDict(extra="forbid")
+
+    staff: dict[payloads.ExternalId, payloads.StaffIn] = _KEYED
+    lines: dict[payloads.ExternalId, payloads.LineIn] = _KEYED
+    tariff_accounts: dict[payloads.ExternalId, payloads.TariffAccountIn] = _KEYED
+    customers: dict[payloads.ExternalId, payloads.CustomerIn] = _KEYED
+    contracts: dict[payloads.ExternalId, payloads.ContractIn] = _KEYED
+    claims: dict[payloads.ExternalId, payloads.ClaimIn] = _KEYED
+    delete: dict[Literal["customers", "contracts", "claims"], list[payloads.ExternalId]] = {}
 
 
 def customer_out(c: Customer) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""`einblick import FILE --broker SLUG [--mode atomic|partial]`: the batch import from a JSON file."""
+"""`einblick import FILE --broker SLUG [--mode atomic|partial]`: the batch import from a JSON file, with
+the rules of `POST /import` (office.admins: the broker keeps an administrator who can log in)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from einblick.brokers.models import Broker
 from einblick.brokers.services import data_changed
 from einblick.errors import DomainError, FieldError, is_database_busy
-from einblick.portfolio.importing import DELETABLE, SECTIONS, BatchResult, check_shape, import_batch
+from einblick.office.admins import import_keeping_an_admin
+from einblick.portfolio.importing import DELETABLE, SECTIONS, BatchResult, check_shape
 
 # A file is applied in batches of this size (one transaction around all of them in atomic mode).
 # Within a batch, references to objects rejected earlier say so; across batches they read "does not
@@ -149,7 +151,7 @@ class Command(BaseCommand):
                 time.sleep(PAUSE)
 
     def _apply(self, tenant: Broker, chunk: dict[str, Any], mode: str, *, announce: bool) -> None:
-        result = import_batch(broker=tenant, actor=None, data=chunk, mode=mode, announce=announce)  # type: ignore[arg-type]
+        result = import_keeping_an_admin(broker=tenant, actor=None, data=chunk, mode=mode, announce=announce)  # type: ignore[arg-type]
         self.results.append(result)
         self.done += check_shape(chunk)
         self._progress(self.done, self.total)
