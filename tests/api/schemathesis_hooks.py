@@ -21,7 +21,7 @@ ConjectureRunner.pareto_optimise = lambda self: None  # type: ignore[method-assi
 # The messages of those rules, as the API words them (portfolio, grants, processes).
 UNSTATABLE = re.compile(
     r"(does not exist|a person needs a last name|a company needs a company name"
-    r"|is not in the catalogue|is not a member of the grant)$"
+    r"|is not in the catalogue|was rejected in this batch|is not a member of the grant)$"
 )
 # Credentials, an unknown or another broker's object, a conflict with stored data, the rate limit.
 ACCEPTED = {401, 403, 404, 409, 429}

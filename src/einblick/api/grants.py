@@ -89,13 +89,13 @@ def post_member(request: ApiRequest, body: MemberIn, id: str = GrantId) -> Statu
     return Status(201 if created else 200, schemas.member_out(member))
 
 
-@router.post("/grants/{id}/members/{email}/resend", response={202: schemas.MemberOut, **ERRORS})
+@router.post("/grants/{id}/members/{path:email}/resend", response={202: schemas.MemberOut, **ERRORS})
 def resend_member(request: ApiRequest, id: str = GrantId, email: str = MemberEmail) -> Status:
     member = members.resend_invitation(member=_member(request, id, email), actor=actor_of(request))
     return Status(202, schemas.member_out(member))
 
 
-@router.delete("/grants/{id}/members/{email}", response={204: None, **ERRORS})
+@router.delete("/grants/{id}/members/{path:email}", response={204: None, **ERRORS})
 def delete_member(request: ApiRequest, id: str = GrantId, email: str = MemberEmail) -> Status:
     members.unshare(member=_member(request, id, email), actor=actor_of(request))
     return Status(204, None)
