@@ -124,13 +124,6 @@ class Broker(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def isolated_name(self) -> str:
-        """The name between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE, for the sentences of
-        e-mails: a name in Hebrew or Arabic script keeps its own direction without reordering the German
-        words around it (pages isolate every value with CSS, issue 15)."""
-        return f"\u2068{self.name}\u2069"
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Never writes data_version back: a form that loaded the broker before an import must not set
         it back (the old value could find an old cache entry)."""
@@ -140,6 +133,13 @@ class Broker(models.Model):
                 f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "data_version"
             ]
         super().save(*args, **kwargs)
+
+    @property
+    def isolated_name(self) -> str:
+        """The name between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE, for the sentences of
+        e-mails: a name in Hebrew or Arabic script keeps its own direction without reordering the German
+        words around it (pages isolate every value with CSS, issue 15)."""
+        return f"\u2068{self.name}\u2069"
 
     def clean(self) -> None:
         if self.name and name_problem(self.name):
