@@ -25,8 +25,11 @@ MAX_EMAIL = 254
 # (within MAX_EMAIL) passes is_email (tests/test_text.py checks it with generated addresses), so that
 # no request the document allows is refused. Pages and forms ask is_email alone.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LATIN = "A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f"
-_LABEL = rf"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?|[{_LATIN}](?:[{_LATIN}-]{{0,18}}[{_LATIN}])?)"
+# Latin letters that IDNA takes as they are: not ß, ĳ, ŀ, ŉ, ſ (IDNA 2003 maps them to other letters,
+# so the mail would go to another domain) and not İ (its lower case has a combining dot).
+_LATIN = "A-Za-z0-9\u00c0-\u00d6\u00d8-\u00de\u00e0-\u00f6\u00f8-\u012f\u0131\u0134-\u013e\u0141-\u0148\u014a-\u017e"
+# Hyphens only between letters, one at a time: no "xn--" start, which IDNA refuses on such a label.
+_LABEL = rf"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?|[{_LATIN}](?:-?[{_LATIN}]){{0,18}})"
 EMAIL_PATTERN = rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.){{1,4}}[A-Za-z]{{2,63}}$"
 
 
@@ -47,7 +50,9 @@ def is_email(value: object) -> bool:
     if not local or local.startswith('"'):
         return False
     try:
-        domain.encode("idna")
+        # A domain that IDNA changes (straße.de becomes strasse.de) would receive another's mail.
+        if domain.encode("idna").decode("idna").lower() != domain.lower():
+            return False
         validate_email(value)
     except (UnicodeError, ValidationError):
         return False

@@ -10,9 +10,11 @@ import pytest
 
 from einblick.api.processes import ProcessStateName
 from einblick.brokers.models import StaffMember
+from einblick.grants import visibility
 from einblick.grants.models import STATUS_OPTIONS, Grant
 from einblick.processes.models import ProcessState
 from tests.apiclient import assert_error
+from tests.factories import accepted
 from tests.samples import CONTRACT, CUSTOMER
 
 LISTS = (
@@ -117,3 +119,66 @@ def test_blanks_and_invisible_characters_leave_texts_and_list_items(api):
 
     stored = Grant.objects.get(pk=grant["id"])
     assert (stored.name, stored.intermediaries) == ("Familie", ["VM-7"])
+
+
+# --- refusals in words, not regular expressions ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"name": "Max", "email": "not-an-email"}, "email", "not a valid e-mail address"),
+        ({"name": "   ", "email": "m@example.org"}, "name", "must not be blank"),
+        ({"name": "Max\x00", "email": "m@example.org"}, "name", "must not be blank"),
+    ],
+)
+def test_a_broken_pattern_is_said_in_words(api, body, field, words):
+    [error] = assert_error(api.put("/staff/S-1", body), 422, field)
+
+    assert error["msg"] == words
+
+
+def test_every_pattern_of_the_document_is_said_in_words(api):
+    customer = {**CUSTOMER, "address": {**CUSTOMER["address"], "country": "Germany"}, "phone": "1\x00"}
+    errors = assert_error(api.put("/customers/K-1", customer), 422)
+    assert {error["msg"] for error in errors} == {
+        "a country code of two capital letters, such as DE",
+        "must not contain NUL characters",
+    }
+    assert_error(api.get("/customers", cursor="no cursor"), 422)
+    for response in (api.get("/customers", cursor="no cursor"), api.get("/grants/x!/view")):
+        assert "pattern" not in response.content.decode()
+
+
+# --- the review of these rules (issue 15) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", [" ", "\u200b", "\u3164"])
+def test_a_blank_intermediary_number_is_refused_and_never_selects_customers_without_one(api, broker, number):
+    """A number tidied to "" would have matched every customer without one (intermediary "")."""
+    api.put("/customers/K-1", CUSTOMER)
+    assert_error(
+        api.post("/grants", {"name": "Vermittler", "intermediaries": [number]}), 422, "intermediaries", 0
+    )
+
+    legacy = Grant.objects.create(broker=broker, name="Alt", intermediaries=[""])  # stored before the rule
+    assert not visibility.customers(legacy).exists()
+
+
+@pytest.mark.parametrize("address", ["klara@straße.de", "klara@ſparkasse.de", "klara@İnfo.de", "a@xn--ä.de"])
+def test_an_address_that_idna_would_send_elsewhere_is_refused(api, address):
+    grant = api.post("/grants", {"name": "Familie"}).json()["id"]
+    assert_error(api.post(f"/grants/{grant}/members", {"email": address}), 422, "email")
+
+
+@pytest.mark.parametrize("name", ["\u3164", "\u2800", "\u00ad", "\ufe0f", "\U000e0041", "\u115f"])
+def test_a_name_of_fillers_and_tags_is_blank(api, name):
+    assert_error(api.put("/staff/S-1", {"name": name, "email": "m@example.org"}), 422, "name")
+
+
+def test_the_view_of_a_user_whose_address_holds_a_slash(api, broker):
+    accepted(broker, "a/b@example.org")
+    grant = api.post("/grants", {"name": "Familie"}).json()["id"]
+    api.post(f"/grants/{grant}/members", {"email": "a/b@example.org"})
+
+    assert api.get("/users/a%2Fb@example.org/view").status_code == 200

@@ -11,6 +11,7 @@ from ninja import Query
 from einblick.api import schemas
 from einblick.api.http import ApiRequest
 from einblick.brokers.models import ApiToken, Broker
+from einblick.errors import explain_pattern
 
 # 429: the rate limits (api/throttle.py) answer before the router, for every operation.
 ERRORS: dict[int | str, Any] = {k: schemas.ErrorBody for k in (400, 401, 403, 404, 409, 413, 422, 429)}
@@ -38,7 +39,7 @@ def actor_of(request: ApiRequest) -> ApiToken:
 
 # The cursor is the key of the last item of the previous page, so that every cursor the OpenAPI document
 # allows means something: the items after it (issue 15: schemathesis finds no rule it does not know).
-CURSOR_PATTERN = r"^[A-Za-z0-9._:-]{0,64}$"
+CURSOR_PATTERN = explain_pattern(r"^[A-Za-z0-9._:-]{0,64}$", "not a cursor: use the next of a previous page")
 
 
 Limit: Any = Query(100, ge=1, le=1000, description="How many items to answer, 1–1000.")

@@ -10,7 +10,7 @@ from ninja import Path, Router, Status
 from einblick.api import schemas
 from einblick.api.common import ERRORS, Cursor, Limit, actor_of, broker_of, page, render_json
 from einblick.api.http import ApiRequest
-from einblick.errors import FieldError, Invalid
+from einblick.errors import FieldError, Invalid, explain_pattern
 from einblick.grants import visibility
 from einblick.grants.models import Grant, GrantMember
 from einblick.grants.payloads import GrantIn, MemberIn
@@ -22,7 +22,11 @@ from einblick.text import EMAIL_PATTERN
 router = Router(tags=["grants"])
 # The per-user view ORs one expression per grant; SQLite refuses expressions deeper than 1,000.
 MAX_UNION = 200
-GrantId = Path(..., pattern=r"^[A-Za-z0-9_-]{1,24}$", description="The grant's opaque id")
+GrantId = Path(
+    ...,
+    pattern=explain_pattern(r"^[A-Za-z0-9_-]{1,24}$", "not a grant id"),
+    description="The grant's opaque id",
+)
 MemberEmail = Path(..., max_length=254, pattern=EMAIL_PATTERN, description="The member's e-mail address")
 
 
@@ -153,7 +157,7 @@ def grant_view(request: ApiRequest, id: str = GrantId) -> HttpResponse:
     )
 
 
-@router.get("/users/{email}/view", response={200: schemas.ViewOut, **ERRORS}, tags=["grants"])
+@router.get("/users/{path:email}/view", response={200: schemas.ViewOut, **ERRORS}, tags=["grants"])
 def user_view(request: ApiRequest, email: str = MemberEmail) -> HttpResponse:
     """The union over the user's active grants of this broker; 404 when there are none."""
     grants = list(

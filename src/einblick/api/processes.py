@@ -15,13 +15,17 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from einblick.api.common import ERRORS, Limit, actor_of, broker_of
 from einblick.api.http import ApiRequest
 from einblick.brokers.models import EXTERNAL_ID_PATTERN, StaffMember
-from einblick.errors import FieldError, Invalid
+from einblick.errors import FieldError, Invalid, explain_pattern
 from einblick.grants.models import Grant
 from einblick.processes import files, services
 from einblick.processes.models import Attachment, Message, Process
 
 router = Router(tags=["processes"])
-ProcessId = Path(..., pattern=r"^p_[A-Za-z0-9_-]{1,22}$", description="The process's opaque id")
+ProcessId = Path(
+    ...,
+    pattern=explain_pattern(r"^p_[A-Za-z0-9_-]{1,22}$", "not a process id"),
+    description="The process's opaque id",
+)
 StaffId = Field(..., pattern=EXTERNAL_ID_PATTERN, description="The writing staff member's external id")
 
 
@@ -145,7 +149,9 @@ def _cursor(process: Process) -> str:
 # a position in the list (the OpenAPI document states the pattern, the server has no other rule).
 PROCESS_CURSOR: Any = Query(
     None,
-    pattern=r"^([0-9]{1,16}:p_[A-Za-z0-9_-]{1,22})?$",
+    pattern=explain_pattern(
+        r"^([0-9]{1,16}:p_[A-Za-z0-9_-]{1,22})?$", "not a cursor: use the next of a previous page"
+    ),
     description="The `next` of the previous page; empty or absent: the first.",
 )
 ProcessStateName = Literal["new", "acknowledged", "closed"]

@@ -10,6 +10,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 # The AMS's own keys (api-v1.md "Conventions"): 1–64 characters of A-Z a-z 0-9 . _ : -
@@ -135,11 +137,12 @@ class Broker(models.Model):
         super().save(*args, **kwargs)
 
     @property
-    def isolated_name(self) -> str:
-        """The name between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE, for the sentences of
-        e-mails: a name in Hebrew or Arabic script keeps its own direction without reordering the German
-        words around it (pages isolate every value with CSS, issue 15)."""
-        return f"\u2068{self.name}\u2069"
+    def isolated_name(self) -> SafeString:
+        """The name in <bdi>, for the sentences of HTML e-mails: a name in Hebrew or Arabic script keeps
+        its own direction without reordering the German words around it (pages isolate every value
+        with CSS; issue 15). Text parts and subjects name the broker plainly: the isolate characters
+        FSI/PDI show as boxes in some mail programs."""
+        return format_html("<bdi>{}</bdi>", self.name)
 
     def clean(self) -> None:
         if self.name and name_problem(self.name):

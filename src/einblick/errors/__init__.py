@@ -72,10 +72,25 @@ def from_validation(exc: ValidationError) -> list[FieldError]:
     return [FieldError((name,), " ".join(messages)) for name, messages in exc.message_dict.items()]
 
 
+# What a pattern of the API means, in words (registered by the modules that define the patterns):
+# "String should match pattern '^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:...'" helps nobody.
+PATTERN_MESSAGES: dict[str, str] = {}
+_PATTERN = re.compile(r"^String should match pattern '(.*)'$", re.S)
+
+
+def explain_pattern(pattern: str, message: str) -> str:
+    PATTERN_MESSAGES[pattern] = message
+    return pattern
+
+
 def clean_message(msg: str) -> str:
-    """Pydantic's "Value error, must be ..." reads better as "must be ...", and the names of our
-    classes ("... or instance of CustomerIn") mean nothing to the AMS."""
+    """Pydantic's "Value error, must be ..." reads better as "must be ...", the names of our classes
+    ("... or instance of CustomerIn") mean nothing to the AMS, and a pattern is said in words."""
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if pattern := _PATTERN.match(msg):
+        return PATTERN_MESSAGES.get(
+            pattern[1], "has a form that is not allowed here (see the OpenAPI document)"
+        )
     return re.sub(r" or instance of \w+", "", msg)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from einblick.portfolio.payloads import Email, ExternalId, Name, tidy_text
+from einblick.portfolio.payloads import VISIBLE_PATTERN, Email, ExternalId, Name, tidy_text
 
 # The eleven status options of automatic sharing (visibility.md §1), in the editor's order.
 StatusOption = Literal[
@@ -22,7 +22,9 @@ StatusOption = Literal[
     "POLICE",
     "EIGEN",
 ]
-Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
+# An intermediary number or a document keyword: something visible (a blank one, tidied to "", would
+# match every customer without a number; issue 15 review).
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=VISIBLE_PATTERN)]
 
 
 class _Part(BaseModel):

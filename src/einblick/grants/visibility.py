@@ -51,10 +51,11 @@ def _of_grant_customers(grant: Grant, field: str = "customer_id") -> Q:
     """Q on `field` (a customer's key): one of the grant's customers (§2), or a customer whose
     intermediary number the grant lists (§5)."""
     picked = Grant.customers.through.objects.filter(grant_id=grant.pk).values("customer_id")
-    if grant.intermediaries:
+    # A customer without a number has intermediary "": only numbers that say something select.
+    if numbers := [number for number in grant.intermediaries if number]:
         # One IN over a UNION ALL, not an OR of two INs: the planner then looks the customers' rows up
         # through the (broker, customer) index instead of scanning every contract of the broker.
-        by_number = Customer.objects.filter(broker_id=grant.broker_id, intermediary__in=grant.intermediaries)
+        by_number = Customer.objects.filter(broker_id=grant.broker_id, intermediary__in=numbers)
         picked = picked.union(by_number.values("pk"), all=True)
     return Q(**{f"{field}__in": picked})
 

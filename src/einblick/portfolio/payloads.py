@@ -25,9 +25,15 @@ from pydantic import (
 )
 
 from einblick.brokers.models import EXTERNAL_ID_PATTERN
+from einblick.errors import explain_pattern
 from einblick.text import EMAIL_PATTERN, INVISIBLE, is_email
 
-ExternalId = Annotated[str, StringConstraints(pattern=EXTERNAL_ID_PATTERN)]
+ExternalId = Annotated[
+    str,
+    StringConstraints(
+        pattern=explain_pattern(EXTERNAL_ID_PATTERN, "must be 1–64 characters of A-Z a-z 0-9 . _ : -")
+    ),
+]
 READ_ONLY_FIELDS = frozenset({"external_id", "code", "created_at", "updated_at", "source"})
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -57,7 +63,7 @@ def _money(value: Any) -> Any:
     elif isinstance(value, float) and value.is_integer():  # 285.0 is an integer to JSON Schema
         amount = Decimal(int(value))
     elif not isinstance(value, str):
-        raise ValueError('must be a decimal string such as "12.50"')
+        raise ValueError('must be a decimal string such as "12.50", or whole euros')
     elif value.startswith("-"):
         raise ValueError("must not be negative")
     elif not _MONEY.fullmatch(value):
@@ -90,7 +96,9 @@ Money = Annotated[
 ]
 
 
-_NO_NUL = r"^[^\x00]*$"  # PostgreSQL cannot store NUL characters in text
+_NO_NUL = explain_pattern(
+    r"^[^\x00]*$", "must not contain NUL characters"
+)  # PostgreSQL cannot store NUL characters in text
 _Empty = "text"  # marks optional text: null becomes "" (see Part)
 Text50 = Annotated[str | None, _Empty, StringConstraints(max_length=50, pattern=_NO_NUL)]
 Text64 = Annotated[str | None, _Empty, StringConstraints(max_length=64, pattern=_NO_NUL)]
@@ -103,10 +111,24 @@ LongText = Annotated[str | None, _Empty, StringConstraints(max_length=10_000, pa
 # A name holds at least one visible character: blanks (str.strip's, which are more than \s of the
 # regular expressions), control, bidi and invisible characters are taken out of it (see Part), so a
 # name of nothing else would be stored empty. The pattern says so in the OpenAPI document too.
-_VISIBLE = r"[^\x00-\x20\x7f-\xa0\u061c\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]"
+# Characters that show nothing: blanks, controls, bidi and format characters, fillers, variation
+# selectors and tags (names made of them alone look empty).
+_BLANKS = (
+    r"\x01-\x20\x7f-\xa0\xad\u034f\u061c\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f\u2000-\u200f"
+    r"\u2028-\u202f\u205f-\u206f\u2800\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
+    r"\U000e0000-\U000e0fff"
+)
+_VISIBLE = rf"[^\x00{_BLANKS}]"
+# Blanks first, then a visible character, then anything but NUL: one way to match, so that regular
+# expression engines that backtrack stay linear (issue 15 review).
+VISIBLE_PATTERN = explain_pattern(rf"^[{_BLANKS}]*{_VISIBLE}[^\x00]*$", "must not be blank")
 Name = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=200, pattern=rf"^[^\x00]*{_VISIBLE}[^\x00]*$"),
+    StringConstraints(
+        min_length=1,
+        max_length=200,
+        pattern=VISIBLE_PATTERN,
+    ),
 ]
 
 
@@ -116,8 +138,15 @@ def _email(value: str) -> str:
     return value
 
 
+explain_pattern(EMAIL_PATTERN, "not a valid e-mail address")
 Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN), AfterValidator(_email)]
-Country = Annotated[str | None, _Empty, StringConstraints(pattern=r"^([A-Z]{2})?$")]
+Country = Annotated[
+    str | None,
+    _Empty,
+    StringConstraints(
+        pattern=explain_pattern(r"^([A-Z]{2})?$", "a country code of two capital letters, such as DE")
+    ),
+]
 Zip = Annotated[str | None, _Empty, StringConstraints(max_length=16, pattern=_NO_NUL)]
 
 
@@ -241,7 +270,9 @@ class LineIn(Payload):
     group: Literal[
         "Wohnen", "Mobilität", "Haftung", "Gesundheit", "Vorsorge", "Recht", "Gewerbe", "Sonstiges"
     ] = "Sonstiges"
-    gdv: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")] | None = None
+    gdv: Annotated[str, StringConstraints(pattern=explain_pattern(r"^[0-9]{3}$", "three digits"))] | None = (
+        None
+    )
 
 
 _NOT_IN_URL = r"\x00-\x20\x7f-\xa0\[\]\u061c\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff"
@@ -254,5 +285,11 @@ class TariffAccountIn(Payload):
     # the document's regular expressions than in the server's), no brackets: an IPv6 literal is no
     # tariff calculator, and "http://[x" breaks URL parsers.
     url: Annotated[
-        str, StringConstraints(max_length=2000, pattern=rf"^https?://[^/$.?#{_NOT_IN_URL}]{_URL_CHAR}*$")
+        str,
+        StringConstraints(
+            max_length=2000,
+            pattern=explain_pattern(
+                rf"^https?://[^/$.?#{_NOT_IN_URL}]{_URL_CHAR}*$", "an http or https URL without blanks"
+            ),
+        ),
     ]
