@@ -55,6 +55,7 @@ def test_schemathesis_finds_nothing(tmp_path, database_url):
     )
     einblick(env, "migrate", "--verbosity", "0")
     token = demo_logins(einblick(env, "demo").stdout).token
+    examples = int(os.environ.get("EINBLICK_FUZZ_EXAMPLES", "25"))
     process, base = start_serve(env, tmp_path / "serve.log", workers=2)
     try:
         done = subprocess.run(  # noqa: S603 - the schemathesis of this virtualenv
@@ -71,7 +72,7 @@ def test_schemathesis_finds_nothing(tmp_path, database_url):
                 "--header",
                 f"Authorization: Bearer {token}",
                 "--max-examples",
-                os.environ.get("EINBLICK_FUZZ_EXAMPLES", "25"),
+                str(examples),
                 "--workers",
                 "2",
                 "--no-color",
@@ -85,7 +86,7 @@ def test_schemathesis_finds_nothing(tmp_path, database_url):
             },
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=max(600, 12 * examples),  # a longer run on a shared machine takes longer
             check=False,
         )
     finally:
