@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from einblick.audit.services import Actor, log_action
 from einblick.brokers.models import Broker
 from einblick.brokers.services import data_changed
-from einblick.errors import FieldError, Invalid, TooLarge
+from einblick.errors import FieldError, Invalid, TooLarge, is_database_busy
 from einblick.portfolio.importing.apply import MODELS, apply
 from einblick.portfolio.importing.shape import DELETABLE, SECTIONS, BatchResult, Mode, check_shape
 
@@ -97,5 +97,13 @@ def _refresh_statistics(result: BatchResult) -> None:
     """Keep the query planner's statistics current after large imports (SQLite has no autovacuum;
     PostgreSQL's autovacuum analyses new rows by itself)."""
     if connection.vendor == "sqlite" and sum(result.created.values()) >= 1000:
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA optimize")
+        # In a transaction of its own, which takes the write lock first (IMMEDIATE) and waits for it:
+        # outside one, ANALYZE began as a read and met another write's commit with an immediate
+        # "database is locked" that stopped a long import (seen in tests/test_sqlite_load.py). The
+        # statistics are an optimisation: a busy database skips them until the next large import.
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("PRAGMA optimize")
+        except OperationalError as exc:
+            if not is_database_busy(exc):
+                raise
