@@ -124,13 +124,6 @@ class Broker(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def isolated_name(self) -> str:
-        """The name between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE, for the sentences of
-        e-mails: a name in Hebrew or Arabic script keeps its own direction without reordering the German
-        words around it (pages isolate every value with CSS, issue 15)."""
-        return f"\u2068{self.name}\u2069"
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Never writes data_version back: a form that loaded the broker before an import must not set
         it back (the old value could find an old cache entry)."""
@@ -147,6 +140,13 @@ class Broker(models.Model):
         taken = Broker.objects.filter(name_key=name_key(self.name)).exclude(pk=self.pk)
         if self.name and taken.exists():
             raise ValidationError({"name": _("Another broker on this installation has this name already.")})
+
+    @property
+    def isolated_name(self) -> str:
+        """The name between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE, for the sentences of
+        e-mails: a name in Hebrew or Arabic script keeps its own direction without reordering the German
+        words around it (pages isolate every value with CSS, issue 15)."""
+        return f"\u2068{self.name}\u2069"
 
 
 class BrokerLogo(models.Model):
