@@ -300,7 +300,9 @@ def list_documents(
     return page(found, "external_id", limit, cursor, schemas.document_out)
 
 
-_CONTENT_TYPES = {kind: {"schema": {"type": "string", "format": "binary"}} for kind in documents.ACCEPTED}
+_CONTENT_TYPES = {
+    kind: {"schema": {"type": "string", "format": "binary", "minLength": 1}} for kind in documents.ACCEPTED
+}
 
 
 @portfolio.put(
