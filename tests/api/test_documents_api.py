@@ -28,12 +28,11 @@ def put_content(api: Api, external_id: str, body: bytes, content_type: str | Non
 
 
 def download(api: Api, external_id: str) -> tuple[Any, bytes | None]:
-    """The answer of GET .../content, and the file when it is one (the answer closed)."""
+    """The answer of GET .../content, and the file when it is one. Reading the file to its end closes
+    the answer as the test client does (closing it by hand would end the test's database connection
+    on PostgreSQL: request_finished)."""
     response: Any = api.client.get(f"/api/v1/documents/{external_id}/content", headers=api.headers)
-    try:
-        return response, b"".join(response.streaming_content) if response.streaming else None
-    finally:
-        response.close()
+    return response, b"".join(response.streaming_content) if response.streaming else None
 
 
 def stored_files(root: Path) -> set[str]:
