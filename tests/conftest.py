@@ -8,8 +8,10 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import shutil
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -107,6 +109,16 @@ def anonymous(db) -> Api:
 
 
 @pytest.fixture
+def documents_dir(settings) -> Path:
+    """The directory of the "documents" storage, emptied: what the test finds there, it stored (files
+    that earlier tests' rolled-back transactions would have removed on commit stay behind otherwise)."""
+    root = Path(settings.STORAGES["documents"]["OPTIONS"]["location"])
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    return root
+
+
+@pytest.fixture
 def smtp(settings) -> Iterator[Sink]:
     """A real SMTP server on a free port; Django sends to it through its SMTP backend."""
     sink = Sink()
@@ -137,18 +149,21 @@ PRODUCTION_HASHERS = list(django_settings.PASSWORD_HASHERS)
 
 @pytest.fixture(scope="session", autouse=True)
 def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """For the whole run: fast password hashing, and the files Einblick writes (uploads, the outbox, the
-    portal's file cache) in a temporary data directory of this run. With pytest-xdist each worker has its
-    own (its own basetemp), so parallel workers never read each other's cache entries or uploads, whose
-    keys and names come from each worker's own database. The API's rate limits are off: a test makes
+    """For the whole run: fast password hashing, and the files Einblick writes (uploads, documents, the
+    outbox, the portal's file cache) in a temporary data directory of this run. With pytest-xdist each
+    worker has its own (its own basetemp), so parallel workers never read each other's cache entries or
+    uploads, whose keys and names come from each worker's own database. The API's rate limits are off: a test makes
     more calls in a minute than any AMS should, and its counting writes to the database cache, which
     the tests that compare queries would see; tests/api/test_rate_limit.py turns them on."""
     data = tmp_path_factory.mktemp("data")
     caches: dict[str, dict[str, Any]] = copy.deepcopy(django_settings.CACHES)
     if caches["portal"]["BACKEND"].endswith("FileBasedCache"):
         caches["portal"]["LOCATION"] = str(data / "cache" / "portal")
+    storages: dict[str, Any] = copy.deepcopy(django_settings.STORAGES)
+    storages["documents"]["OPTIONS"]["location"] = data / "documents"
     with override_settings(
         PASSWORD_HASHERS=[FAST_HASHER, *PRODUCTION_HASHERS],
+        STORAGES=storages,
         CACHES=caches,
         UPLOAD_ROOT=data / "uploads",
         EMAIL_OUTBOX_DIR=data / "outbox",

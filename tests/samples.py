@@ -54,6 +54,16 @@ CLAIM: dict[str, Any] = {
     "amount_reserved": "2500.00",
     "amount_paid": None,
 }
+DOCUMENT: dict[str, Any] = {
+    "customer": "K-1001",
+    "contract": "V-2001",
+    "claim": None,
+    "title": "Versicherungsschein 2024",
+    "date": "2024-01-10",
+    "kind": "policy",
+    "keywords": ["POLICE", "PORTAL"],
+    "filename": "police-2024.pdf",
+}
 # The example of api-v1.md "Grants" (over K-1001 and K-1002).
 GRANT: dict[str, Any] = {
     "name": "Familie Muster",

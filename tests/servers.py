@@ -143,11 +143,14 @@ class Server:
         self.einblick("broker", "create", broker, "--name", f"{broker.upper()} Makler")
         return self.einblick("token", "create", "--broker", broker).strip().splitlines()[-1].strip()
 
-    def raw(self, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    def raw(self, request: bytes, *, half_close: bool = False) -> tuple[int, dict[str, str], bytes]:
         """Send these bytes as they are; status, headers (lower-case names) and body of the answer
-        (its chunks joined), read until the server closes the connection."""
+        (its chunks joined), read until the server closes the connection. With half_close the client
+        says it will send nothing more (a body that ends before its Content-Length)."""
         with socket.create_connection((self.host, self.port), timeout=30) as sock:
             sock.sendall(request)
+            if half_close:
+                sock.shutdown(socket.SHUT_WR)
             received = b""
             while chunk := sock.recv(65536):
                 received += chunk

@@ -509,3 +509,24 @@ def test_sqlite_data_moves_to_postgresql_with_dumpdata_and_loaddata(tmp_path, po
     after = einblick(postgres_env, "shell", "--no-imports", "-c", script).stdout.splitlines()
     assert after[0] == before.strip()  # every table, row for row
     assert after[1:] == ["32", KLARA, "created"]  # the TOTP secret decrypts; logins work; new ids are free
+
+
+STORE_A_DOCUMENT_FILE = """
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+print(storages["documents"].save("ab/abcdef", ContentFile(b"%PDF-1.4 Police")))
+"""
+
+
+def test_the_documents_files_are_backed_up_and_restored(tmp_path):
+    """The documents' storage is a directory of the installation by default (issue 16): the backup
+    copies it and the restore puts it back."""
+    env = console_env(tmp_path / "data", EMAIL_URL="outbox:")
+    einblick(env, "migrate", "--verbosity", "0")
+    stored = einblick(env, "shell", "--no-imports", "-c", STORE_A_DOCUMENT_FILE).stdout.strip()
+    einblick(env, "backup", str(tmp_path / "backup"))
+
+    restored_env = console_env(tmp_path / "restored", EMAIL_URL="outbox:")
+    einblick(restored_env, "restore", str(tmp_path / "backup"))
+
+    assert (tmp_path / "restored" / "documents" / stored).read_bytes() == b"%PDF-1.4 Police"

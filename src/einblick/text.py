@@ -57,3 +57,16 @@ def is_email(value: object) -> bool:
     except (UnicodeError, ValidationError):
         return False
     return True
+
+
+def clean_file_name(name: str) -> str:
+    """A sender's file name as a safe display name: no directories, no control or separator
+    characters, at most 120 characters (the extension kept). Uploads in the portal and the AMS's
+    documents are named with it; the file on disk never is."""
+    name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
+    name = re.sub(r'[<>:"|?*\s]+', " ", name).strip(" .")
+    stem, dot, ext = name.rpartition(".")
+    if dot and len(ext) <= 10:
+        return (stem[: 119 - len(ext)].strip() or "datei") + "." + ext
+    return name[:120] or "datei"

@@ -1,7 +1,7 @@
 """schemathesis's check that a request the OpenAPI document allows is accepted, with the two kinds of
 rule a JSON schema cannot state: a reference to an object that does not exist ("customer K-1 does not
-exist": the AMS sends its own keys, the fuzzer cannot know them) and a rule across fields ("a person
-needs a last name"). Every other refusal of a schema-valid request fails, as the built-in check
+exist": the AMS sends its own keys, the fuzzer cannot know them), a rule across fields ("a person
+needs a last name") and a document's file checked by its content, not only by its Content-Type. Every other refusal of a schema-valid request fails, as the built-in check
 (positive_data_acceptance, which this one replaces) would: the document must state the rule (issue 15)."""
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from hypothesis.internal.conjecture.engine import ConjectureRunner
 # "Runtime Error". Generation and the targets themselves stay; only that optimisation pass is skipped.
 ConjectureRunner.pareto_optimise = lambda self: None  # type: ignore[method-assign]
 
-# The messages of those rules, as the API words them (portfolio, grants, processes).
+# The messages of those rules, as the API words them (portfolio, grants, processes, documents' files).
 UNSTATABLE = re.compile(
     r"(does not exist|a person needs a last name|a company needs a company name"
-    r"|is not in the catalogue|was rejected in this batch|is not a member of the grant)$"
+    r"|is not in the catalogue|was rejected in this batch|is not a member of the grant"
+    r"|does not match its Content-Type [a-z/]+)$"
 )
 # Credentials, an unknown or another broker's object, a conflict with stored data, the rate limit.
 ACCEPTED = {401, 403, 404, 409, 429}

@@ -10,7 +10,7 @@ import pytest
 from einblick.brokers.services import create_token, revoke_token
 from einblick.portfolio.models import Customer
 from tests.apiclient import Api
-from tests.samples import CLAIM, CONTRACT, CUSTOMER
+from tests.samples import CLAIM, CONTRACT, CUSTOMER, DOCUMENT
 
 STAFF = {"name": "Max Betreuer", "email": "max@makler.example", "phone": None, "role": "user"}
 LINE = {"label": "Drohnen", "group": "Haftung", "gdv": None}
@@ -31,6 +31,8 @@ READS: list[tuple[str, str, Any]] = [
     ("get", "/lines/DRO", None),
     ("get", "/tariff-accounts", None),
     ("get", "/tariff-accounts/T-1", None),
+    ("get", "/documents", None),
+    ("get", "/documents/D-1", None),
 ]
 WRITES: list[tuple[str, str, Any]] = [
     ("put", "/customers/K-1001", {**CUSTOMER, "first_name": "Geändert"}),
@@ -44,6 +46,8 @@ WRITES: list[tuple[str, str, Any]] = [
     ("put", "/lines/DRO", {**LINE, "label": "Geändert"}),
     ("put", "/tariff-accounts/T-1", {**TARIFF_ACCOUNT, "name": "Geändert"}),
     ("delete", "/tariff-accounts/T-1", None),
+    ("put", "/documents/D-1", {**DOCUMENT, "title": "Geändert"}),
+    ("delete", "/documents/D-1", None),
     ("post", "/import", IMPORT),
     ("post", "/import?mode=partial", IMPORT),
 ]
@@ -73,7 +77,7 @@ def snapshot(api: Api) -> dict[str, Any]:
 
 @pytest.fixture
 def portfolio(api: Api) -> dict[str, Any]:
-    """One object of every kind in the broker's portfolio: K-1001, V-2001, S-1, U-1, DRO, T-1."""
+    """One object of every kind in the broker's portfolio: K-1001, V-2001, S-1, U-1, DRO, T-1, D-1."""
     for path, body in (
         ("/customers/K-1001", CUSTOMER),
         ("/contracts/V-2001", CONTRACT),
@@ -81,6 +85,7 @@ def portfolio(api: Api) -> dict[str, Any]:
         ("/staff/U-1", STAFF),
         ("/lines/DRO", LINE),
         ("/tariff-accounts/T-1", TARIFF_ACCOUNT),
+        ("/documents/D-1", DOCUMENT),
     ):
         assert api.put(path, body).status_code == 201, path
     return snapshot(api)
@@ -203,7 +208,17 @@ def test_it_refuses_to_delete_another_brokers_object(other_api, api, portfolio, 
 
 @pytest.mark.parametrize(
     "path",
-    ["/customers", "/contracts", "/claims", "/staff", "/tariff-accounts", "/contracts?customer=K-1001"],
+    [
+        "/customers",
+        "/contracts",
+        "/claims",
+        "/staff",
+        "/tariff-accounts",
+        "/documents",
+        "/contracts?customer=K-1001",
+        "/documents?customer=K-1001",
+        "/documents?keyword=POLICE",
+    ],
 )
 def test_it_lists_nothing_of_another_broker(other_api, portfolio, path):
     base, _, query = path.partition("?")
@@ -279,12 +294,14 @@ def test_it_refuses_references_to_another_brokers_objects_in_an_import(other_api
 
 
 def test_it_deletes_nothing_of_another_broker_in_an_import(api, other_api, portfolio):
-    batch = {"delete": {"customers": ["K-1001"], "contracts": ["V-2001"], "claims": ["S-1"]}}
+    batch = {
+        "delete": {"customers": ["K-1001"], "contracts": ["V-2001"], "claims": ["S-1"], "documents": ["D-1"]}
+    }
 
     response = other_api.post("/import", batch)
 
     assert response.status_code == 200
-    assert response.json()["deleted"] == {"customers": 0, "contracts": 0, "claims": 0}
+    assert response.json()["deleted"] == {"customers": 0, "contracts": 0, "claims": 0, "documents": 0}
     assert snapshot(api) == portfolio
 
 

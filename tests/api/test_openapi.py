@@ -115,7 +115,16 @@ def test_it_documents_the_import_body_with_every_section(openapi):
 
     sections = set(resolve(openapi, body)["properties"])
 
-    assert sections == {"staff", "lines", "tariff_accounts", "customers", "contracts", "claims", "delete"}
+    assert sections == {
+        "staff",
+        "lines",
+        "tariff_accounts",
+        "customers",
+        "contracts",
+        "claims",
+        "documents",
+        "delete",
+    }
 
 
 @pytest.fixture(scope="module")

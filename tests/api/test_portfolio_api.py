@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from einblick.portfolio.models import Claim, Contract, Customer
+from tests.samples import DOCUMENT
 
 STAMPS = {"external_id", "created_at", "updated_at"}
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
@@ -597,11 +598,12 @@ def full_batch(sample) -> dict[str, Any]:
         "customers": {"K-1001": sample["customer"]},
         "contracts": {"V-2001": {**sample["contract"], "line": "DRO"}},
         "claims": {"S-1": sample["claim"]},
+        "documents": {"D-1": DOCUMENT},
     }
 
 
 def counts(**nonzero: int) -> dict[str, int]:
-    sections = ("staff", "lines", "tariff_accounts", "customers", "contracts", "claims")
+    sections = ("staff", "lines", "tariff_accounts", "customers", "contracts", "claims", "documents")
     return {section: nonzero.get(section, 0) for section in sections}
 
 
@@ -611,11 +613,11 @@ def test_it_imports_every_section_with_references_inside_the_batch(api, sample):
     assert response.status_code == 200, response.content
     result = response.json()
     assert result["created"] == counts(
-        staff=1, lines=1, tariff_accounts=1, customers=1, contracts=1, claims=1
+        staff=1, lines=1, tariff_accounts=1, customers=1, contracts=1, claims=1, documents=1
     )
     assert result["updated"] == counts()
     assert result["unchanged"] == counts()
-    assert result["deleted"] == {"customers": 0, "contracts": 0, "claims": 0}
+    assert result["deleted"] == {"customers": 0, "contracts": 0, "claims": 0, "documents": 0}
     assert result["errors"] == []
     assert api.get("/staff/U-1").json()["name"] == "Max Betreuer"
     assert api.get("/lines/DRO").json()["label"] == "Drohnen"
@@ -623,6 +625,7 @@ def test_it_imports_every_section_with_references_inside_the_batch(api, sample):
     assert api.get("/customers/K-1001").json()["last_name"] == "Muster"
     assert api.get("/contracts/V-2001").json()["line"] == "DRO"
     assert api.get("/claims/S-1").json()["contract"] == "V-2001"
+    assert api.get("/documents/D-1").json()["contract"] == "V-2001"
 
 
 def test_it_imports_the_same_objects_a_put_would_create(api, sample):
@@ -646,7 +649,7 @@ def test_it_reports_everything_unchanged_when_a_batch_is_sent_again(api, sample)
     assert result["created"] == counts()
     assert result["updated"] == counts()
     assert result["unchanged"] == counts(
-        staff=1, lines=1, tariff_accounts=1, customers=1, contracts=1, claims=1
+        staff=1, lines=1, tariff_accounts=1, customers=1, contracts=1, claims=1, documents=1
     )
     assert {path: api.get(path).json() for path in before} == before
 
@@ -662,7 +665,7 @@ def test_it_restores_objects_changed_since_the_last_import_when_the_batch_is_sen
     result = import_(api, batch).json()
 
     assert result["updated"] == counts(staff=1, lines=1, customers=1, contracts=1)
-    assert result["unchanged"] == counts(tariff_accounts=1, claims=1)
+    assert result["unchanged"] == counts(tariff_accounts=1, claims=1, documents=1)
     assert api.get("/customers/K-1001").json()["last_name"] == "Muster"
     assert api.get("/contracts/V-2001").json()["premium"] == "12.50"
     assert api.get("/staff/U-1").json()["role"] == "admin"
@@ -672,15 +675,21 @@ def test_it_restores_objects_changed_since_the_last_import_when_the_batch_is_sen
 def test_it_recreates_objects_deleted_since_the_last_import_when_the_batch_is_sent_again(api, sample):
     batch = full_batch(sample)
     import_(api, batch)
-    api.delete("/customers/K-1001")  # and with it V-2001 and S-1
+    api.delete("/customers/K-1001")  # and with it V-2001, S-1 and D-1
     api.delete("/tariff-accounts/T-1")
 
     result = import_(api, batch).json()
 
     assert result["errors"] == []
-    assert result["created"] == counts(tariff_accounts=1, customers=1, contracts=1, claims=1)
+    assert result["created"] == counts(tariff_accounts=1, customers=1, contracts=1, claims=1, documents=1)
     assert result["unchanged"] == counts(staff=1, lines=1)
-    for path in ("/customers/K-1001", "/contracts/V-2001", "/claims/S-1", "/tariff-accounts/T-1"):
+    for path in (
+        "/customers/K-1001",
+        "/contracts/V-2001",
+        "/claims/S-1",
+        "/documents/D-1",
+        "/tariff-accounts/T-1",
+    ):
         assert api.get(path).status_code == 200, path
 
 
@@ -712,7 +721,9 @@ def test_it_counts_changed_objects_as_updated(api, sample):
     result = import_(api, batch).json()
 
     assert result["updated"] == counts(contracts=1)
-    assert result["unchanged"] == counts(staff=1, lines=1, tariff_accounts=1, customers=1, claims=1)
+    assert result["unchanged"] == counts(
+        staff=1, lines=1, tariff_accounts=1, customers=1, claims=1, documents=1
+    )
     assert api.get("/contracts/V-2001").json()["premium"] == "99.00"
 
 
@@ -731,7 +742,12 @@ def test_it_applies_deletions_last(api, sample):
     assert result["errors"] == []
     assert result["created"]["customers"] == 1  # created first ...
     assert result["updated"]["claims"] == 1  # ... the claim was still there to be updated ...
-    assert result["deleted"] == {"customers": 1, "contracts": 0, "claims": 1}  # ... then deleted
+    assert result["deleted"] == {
+        "customers": 1,
+        "contracts": 0,
+        "claims": 1,
+        "documents": 0,
+    }  # ... then deleted
     assert api.get("/customers/K-2").status_code == 404
     assert api.get("/claims/S-1").status_code == 404
     assert api.get("/customers/K-1001").status_code == 200

@@ -1,4 +1,4 @@
-"""An independent reference implementation of visibility.md §1–§3, §5 and §6, in plain Python.
+"""An independent reference implementation of visibility.md §1–§6, in plain Python.
 
 It works on plain data (frozen dataclasses keyed by external ids) and is written from the spec, line
 by line, not from einblick.grants.visibility: the tests compare the engine's querysets with it. It
@@ -69,18 +69,36 @@ class Claim:
     contract: str | None = None
 
 
+@dataclass(frozen=True)
+class Document:
+    external_id: str
+    customer: str
+    contract: str | None = None
+    claim: str | None = None
+    keywords: tuple[str, ...] = ()
+    arrived: bool = True  # whether its file has arrived
+
+
 @dataclass
 class Portfolio:
     customers: dict[str, Customer] = field(default_factory=dict)
     contracts: dict[str, Contract] = field(default_factory=dict)
     claims: dict[str, Claim] = field(default_factory=dict)
+    documents: dict[str, Document] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, customers: Iterable[Customer], contracts: Iterable[Contract], claims: Iterable[Claim] = ()):
+    def of(
+        cls,
+        customers: Iterable[Customer],
+        contracts: Iterable[Contract],
+        claims: Iterable[Claim] = (),
+        documents: Iterable[Document] = (),
+    ):
         return cls(
             {c.external_id: c for c in customers},
             {c.external_id: c for c in contracts},
             {k.external_id: k for k in claims},
+            {d.external_id: d for d in documents},
         )
 
 
@@ -94,6 +112,7 @@ class Grant:
     statuses: frozenset[str] = frozenset()
     lines: frozenset[str] = frozenset()
     contracts: frozenset[str] = frozenset()  # hand-picked
+    document_keywords: frozenset[str] = frozenset()
     primary_contact: bool = False
     messages: bool = False
     claim_report: bool = False
@@ -184,7 +203,7 @@ def visible_claims(grant: Grant, portfolio: Portfolio) -> set[str]:
     return found
 
 
-# --- §4 (risk locations only) -------------------------------------------------------------------------
+# --- §4 ---------------------------------------------------------------------------------------------
 
 
 def visible_risk_locations(grant: Grant, portfolio: Portfolio) -> set[str]:
@@ -192,6 +211,28 @@ def visible_risk_locations(grant: Grant, portfolio: Portfolio) -> set[str]:
         return set()
     contracts = visible_contracts(grant, portfolio)
     return {label for ext in contracts for label in portfolio.contracts[ext].risk_locations}
+
+
+def visible_documents(grant: Grant, portfolio: Portfolio) -> set[str]:
+    """Visible when what it is attached to is visible (a contract, a claim, both when it names both,
+    else its customer being in the grant) and one of its keywords is one of the grant's, exactly; never
+    before its file has arrived."""
+    customers = visible_customers(grant, portfolio)
+    contracts = visible_contracts(grant, portfolio)
+    claims = visible_claims(grant, portfolio)
+    found = set()
+    for document in portfolio.documents.values():
+        if not document.arrived:
+            continue
+        if not any(keyword in grant.document_keywords for keyword in document.keywords):
+            continue
+        if document.contract is not None and document.contract not in contracts:
+            continue
+        if document.claim is not None and document.claim not in claims:
+            continue
+        if document.customer in customers:
+            found.add(document.external_id)
+    return found
 
 
 # --- §6 ---------------------------------------------------------------------------------------------
@@ -225,6 +266,10 @@ def union_claims(grants: Iterable[Grant], portfolio: Portfolio) -> set[str]:
 
 def union_risk_locations(grants: Iterable[Grant], portfolio: Portfolio) -> set[str]:
     return set().union(*(visible_risk_locations(g, portfolio) for g in grants))
+
+
+def union_documents(grants: Iterable[Grant], portfolio: Portfolio) -> set[str]:
+    return set().union(*(visible_documents(g, portfolio) for g in grants))
 
 
 def union_permissions(grants: Iterable[Grant]) -> dict[str, bool]:
@@ -266,7 +311,23 @@ def import_data(portfolio: Portfolio) -> dict[str, dict[str, Any]]:
             k.external_id: {"customer": k.customer, "contract": k.contract, "status": "open"}
             for k in portfolio.claims.values()
         },
+        "documents": {
+            d.external_id: {
+                "customer": d.customer,
+                "contract": d.contract,
+                "claim": d.claim,
+                "title": f"Dokument {d.external_id}",
+                "kind": "letter",
+                "keywords": list(d.keywords),
+            }
+            for d in portfolio.documents.values()
+        },
     }
+
+
+def arrived(portfolio: Portfolio) -> list[str]:
+    """The documents whose file is to be sent (PUT .../content) after the import."""
+    return [d.external_id for d in portfolio.documents.values() if d.arrived]
 
 
 def grant_payload(grant: Grant, name: str = "Freischaltung") -> dict[str, Any]:
@@ -282,6 +343,7 @@ def grant_payload(grant: Grant, name: str = "Freischaltung") -> dict[str, Any]:
             "statuses": sorted(grant.statuses),
             "lines": sorted(grant.lines),
             "contracts": sorted(grant.contracts),
+            "document_keywords": sorted(grant.document_keywords),
         },
         "actions": {
             "primary_contact": grant.primary_contact,

@@ -2,15 +2,18 @@
 
 Every example builds a small random portfolio (customers with and without intermediary numbers,
 contracts of every status with random offer/application/document dates on several lines, claims with
-and without a contract) and one to three random grants (customers, intermediary numbers, sharing flags,
-a random subset of the eleven status options, a random line filter, hand-picked contracts of the grant's
-customers, action flags), writes them through import_batch and create_grant for a fresh broker inside a
-savepoint that is rolled back, and compares the engine's visible customers, contracts, claims, risk
-locations and permissions, for each grant and for the union, with tests/grants/reference.py.
+and without a contract, documents on customers, contracts and claims with random keywords, some without
+keywords or without their file) and one to three random grants (customers, intermediary numbers, sharing
+flags, a random subset of the eleven status options, a random line filter, hand-picked contracts of the
+grant's customers, document keywords, action flags), writes them through import_batch, the documents'
+files through store_content and the grants through create_grant for a fresh broker inside a savepoint
+that is rolled back, and compares the engine's visible customers, contracts, claims, risk locations,
+documents and permissions, for each grant and for the union, with tests/grants/reference.py.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from typing import Any
 
@@ -22,8 +25,9 @@ from einblick.grants import visibility
 from einblick.grants.payloads import GrantIn
 from einblick.grants.services import create_grant
 from einblick.office.brokers import create_broker
+from einblick.portfolio.documents import store_content
 from einblick.portfolio.importing import import_batch
-from einblick.portfolio.models import RiskLocation
+from einblick.portfolio.models import Document, RiskLocation
 from tests.grants import reference as ref
 
 # More examples for a thorough run: EINBLICK_PROPERTY_EXAMPLES=5000 pytest tests/grants
@@ -40,6 +44,10 @@ EXTRA = {
 # every status, EIGEN and ANGEBOT (whose options look at dates) more often
 STATUSES = (*ref.CONTRACT_STATUSES, "EIGEN", "EIGEN", "EIGEN", "ANGEBOT")
 OPTIONS = st.sampled_from(ref.STATUS_OPTIONS)
+# The AMS's keywords on documents, and the grants' (compared exactly: "police" is not "POLICE").
+KEYWORDS = ["POLICE", "PORTAL", "RECHNUNG", "police"]
+GRANT_KEYWORDS = ["POLICE", "PORTAL", "police", "INTERN"]
+PDF = b"%PDF-1.7\n%%EOF\n"
 dates = st.none() | st.sampled_from(["2023-01-15", "2024-06-30"])
 
 
@@ -68,7 +76,22 @@ def portfolios(draw: st.DrawFn) -> ref.Portfolio:
         own = [c.external_id for c in contracts if c.customer == customer]
         contract = draw(st.none() | st.sampled_from(own)) if own else None
         claims.append(ref.Claim(f"S-{i}", customer, contract))
-    return ref.Portfolio.of(customers, contracts, claims)
+    documents = []
+    for i in range(draw(st.integers(0, 10))):
+        customer = f"K-{draw(st.integers(0, n_customers - 1))}"
+        own_contracts = [c.external_id for c in contracts if c.customer == customer]
+        own_claims = [k.external_id for k in claims if k.customer == customer]
+        documents.append(
+            ref.Document(
+                f"D-{i}",
+                customer,
+                contract=draw(st.none() | st.sampled_from(own_contracts)) if own_contracts else None,
+                claim=draw(st.none() | st.sampled_from(own_claims)) if own_claims else None,
+                keywords=tuple(draw(st.lists(st.sampled_from(KEYWORDS), max_size=3))),
+                arrived=draw(st.booleans() | st.just(True)),  # mostly with their file
+            )
+        )
+    return ref.Portfolio.of(customers, contracts, claims, documents)
 
 
 def subset(items: list[str]) -> st.SearchStrategy[frozenset[str]]:
@@ -91,6 +114,7 @@ def grants(draw: st.DrawFn, portfolio: ref.Portfolio) -> ref.Grant:
         statuses=draw(st.frozensets(OPTIONS, max_size=2) | st.frozensets(OPTIONS)),  # often few options
         lines=draw(st.just(frozenset()) | subset(FILTER_LINES)),
         contracts=draw(subset(pickable)),
+        document_keywords=draw(subset(GRANT_KEYWORDS)),
         primary_contact=draw(st.booleans()),
         messages=draw(st.booleans()),
         claim_report=draw(st.booleans()),
@@ -128,6 +152,15 @@ def test_the_engine_shows_exactly_what_the_reference_says(
     with transaction.atomic():
         broker = create_broker(slug="eigenschaft", name="Eigenschaft Makler")
         import_batch(broker=broker, actor=None, data={**ref.import_data(portfolio), **EXTRA})
+        for document in Document.objects.filter(broker=broker, external_id__in=ref.arrived(portfolio)):
+            store_content(
+                broker=broker,
+                actor=None,
+                document=document,
+                stream=io.BytesIO(PDF),
+                content_type="application/pdf",
+                length=len(PDF),
+            )
         made = [
             create_grant(
                 broker=broker, actor=None, data=GrantIn.model_validate(ref.grant_payload(spec, f"G{i}"))
@@ -139,10 +172,12 @@ def test_the_engine_shows_exactly_what_the_reference_says(
             assert ext(visibility.contracts(grant)) == ref.visible_contracts(spec, portfolio)
             assert ext(visibility.claims(grant)) == ref.visible_claims(spec, portfolio)
             assert labels(visibility.risk_locations(grant)) == ref.visible_risk_locations(spec, portfolio)
+            assert ext(visibility.documents(grant)) == ref.visible_documents(spec, portfolio)
             assert dict(visibility.permissions(grant)) == ref.permissions(spec)
         assert ext(visibility.union_customers(made)) == ref.union_customers(specs, portfolio)
         assert ext(visibility.union_contracts(made)) == ref.union_contracts(specs, portfolio)
         assert ext(visibility.union_claims(made)) == ref.union_claims(specs, portfolio)
+        assert ext(visibility.union_documents(made)) == ref.union_documents(specs, portfolio)
         shown_locations = RiskLocation.objects.filter(
             contract__in=visibility.union_risk_location_contracts(made)
         )

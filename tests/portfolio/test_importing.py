@@ -327,6 +327,7 @@ def test_it_reports_everything_unchanged_when_the_same_batch_is_sent_again(broke
         "customers": 1,
         "contracts": 1,
         "claims": 1,
+        "documents": 0,
     }
     assert counts(broker) == before
     assert stamps(Customer, broker) == customer_stamps

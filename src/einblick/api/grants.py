@@ -16,7 +16,7 @@ from einblick.grants.models import Grant, GrantMember
 from einblick.grants.payloads import GrantIn, MemberIn
 from einblick.grants.services import create_grant, replace_grant
 from einblick.office import members
-from einblick.portfolio.models import Contract, RiskLocation
+from einblick.portfolio.models import Contract, Document, RiskLocation
 from einblick.text import EMAIL_PATTERN
 
 router = Router(tags=["grants"])
@@ -114,6 +114,7 @@ def _view(
     customers: QuerySet[Any],
     contracts: QuerySet[Contract],
     claims: QuerySet[Any],
+    documents: QuerySet[Document],
     located: QuerySet[Contract] | None,
     permissions: visibility.Permissions,
     clerk: Any,
@@ -137,6 +138,10 @@ def _view(
             schemas.claim_out(k)
             for k in claims.select_related("customer", "contract").order_by("external_id")
         ],
+        "documents": [
+            schemas.document_out(d)
+            for d in documents.select_related("customer", "contract", "claim").order_by("external_id")
+        ],
         "permissions": permissions,
         "clerk": schemas.clerk_out(clerk) if clerk is not None else None,
     }
@@ -151,6 +156,7 @@ def grant_view(request: ApiRequest, id: str = GrantId) -> HttpResponse:
         visibility.customers(grant),
         visibility.contracts(grant),
         visibility.claims(grant),
+        visibility.documents(grant),
         visibility.contracts(grant) if grant.reference_addresses else None,
         visibility.permissions(grant),
         grant.clerk if grant.show_clerk else None,
@@ -176,6 +182,7 @@ def user_view(request: ApiRequest, email: str = MemberEmail) -> HttpResponse:
         visibility.union_customers(grants),
         visibility.union_contracts(grants),
         visibility.union_claims(grants),
+        visibility.union_documents(grants),
         located if any(grant.reference_addresses for grant in grants) else None,
         visibility.union_permissions(grants),
         shown_clerks[0] if shown_clerks else None,

@@ -6,13 +6,15 @@ before anything reads them.
   marked exempt here, before CsrfViewMiddleware, so that no path (unknown ones included) answers
   Django's HTML 403 page.
 - A body must come with its Content-Length: a chunked body (Transfer-Encoding, no length) answers
-  411, never read as empty. Over the limit: 413.
+  411, never read as empty. Over the limit (the import's, a document's file's, or the API's for
+  everything else): 413, before the body is read.
 - Then the rate limits (api/throttle.py): 429 before any work.
 - Error answers that Django, a middleware or the router produce themselves (403, 404, 405, 500, a
   bad Host's 400, ...) are replaced by the same status in the API's shape, their headers kept."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 
@@ -50,10 +52,20 @@ class ApiEdgeMiddleware:
         return response
 
 
+# A document's file is the one body larger than the import's: its view streams it to storage.
+DOCUMENT_CONTENT = re.compile(r"^/api/v1/documents/[^/]+/content/?$")
+
+
+def _limit(path: str) -> int:
+    if path.rstrip("/").endswith("/import"):
+        return int(settings.IMPORT_MAX_BYTES)
+    if DOCUMENT_CONTENT.match(path):
+        return int(settings.DOCUMENT_MAX_BYTES)
+    return int(settings.API_MAX_BYTES)
+
+
 def _refuse_body(request: HttpRequest) -> HttpResponse | None:
-    limit = (
-        settings.IMPORT_MAX_BYTES if request.path.rstrip("/").endswith("/import") else settings.API_MAX_BYTES
-    )
+    limit = _limit(request.path)
     if request.META.get("HTTP_TRANSFER_ENCODING", "").strip().lower() not in ("", "identity"):
         # WSGI hands Django no length for a chunked body, and Django reads such a body as empty.
         return json_error(411, MESSAGES[411])

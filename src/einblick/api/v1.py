@@ -8,7 +8,7 @@ import orjson
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Path, Query, Router, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -22,9 +22,9 @@ from einblick.api.http import ApiRequest
 from einblick.brokers.models import EXTERNAL_ID_PATTERN, Broker
 from einblick.errors import Conflict, DomainError, FieldError, Invalid, clean_message, is_unique_violation
 from einblick.office import admins
-from einblick.portfolio import payloads
+from einblick.portfolio import documents, payloads
 from einblick.portfolio.importing import delete_object, put_object
-from einblick.portfolio.models import Claim, Contract
+from einblick.portfolio.models import Claim, Contract, Document
 
 
 class _Renderer(JSONRenderer):
@@ -195,6 +195,10 @@ def _claims(broker: Broker) -> QuerySet[Claim]:
     return broker.claims.select_related("customer", "contract")
 
 
+def _documents(broker: Broker) -> QuerySet[Document]:
+    return broker.documents.select_related("customer", "contract", "claim")
+
+
 portfolio = Router()
 # section, request body, answer schema, answer, queryset; the path is the section with hyphens
 for section, payload, out_schema, out, queryset in (
@@ -207,6 +211,7 @@ for section, payload, out_schema, out, queryset in (
     ),
     ("contracts", payloads.ContractIn, schemas.ContractOut, schemas.contract_out, _contracts),
     ("claims", payloads.ClaimIn, schemas.ClaimOut, schemas.claim_out, _claims),
+    ("documents", payloads.DocumentIn, schemas.DocumentOut, schemas.document_out, _documents),
     ("staff", payloads.StaffIn, schemas.StaffOut, schemas.staff_out, lambda b: b.staff.all()),
     (
         "tariff_accounts",
@@ -271,6 +276,90 @@ def list_claims(
     if contract is not None:
         claims = claims.filter(contract__external_id=contract)
     return page(claims, "external_id", limit, cursor, schemas.claim_out)
+
+
+@portfolio.get("/documents", response={200: schemas.DocumentPage, **ERRORS}, tags=["documents"])
+def list_documents(
+    request: ApiRequest,
+    customer: str | None = FilterId,
+    contract: str | None = FilterId,
+    claim: str | None = FilterId,
+    keyword: str | None = Query(None, pattern=EXTERNAL_ID_PATTERN, description="one keyword, exactly"),
+    limit: int = Limit,
+    cursor: str | None = Cursor,
+) -> dict[str, Any]:
+    found = _documents(broker_of(request))
+    if customer is not None:
+        found = found.filter(customer__external_id=customer)
+    if contract is not None:
+        found = found.filter(contract__external_id=contract)
+    if claim is not None:
+        found = found.filter(claim__external_id=claim)
+    if keyword is not None:
+        found = found.filter(keyword_rows__keyword=keyword)
+    return page(found, "external_id", limit, cursor, schemas.document_out)
+
+
+_CONTENT_TYPES = {
+    kind: {"schema": {"type": "string", "format": "binary", "minLength": 1}} for kind in documents.ACCEPTED
+}
+
+
+@portfolio.put(
+    "/documents/{external_id}/content",
+    response={200: schemas.DocumentContentOut, **ERRORS, 411: schemas.ErrorBody, 415: schemas.ErrorBody},
+    tags=["documents"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The file's bytes as they are, at most 100 MiB, with their Content-Length; "
+            "checked by content: a body that is not of its Content-Type is refused.",
+            "content": _CONTENT_TYPES,
+        }
+    },
+)
+def put_document_content(request: ApiRequest, external_id: str = ExternalId) -> dict[str, Any]:
+    """The document's file, replacing the one it had; read from the request as it arrives."""
+    document = get_object_or_404(broker_of(request).documents, external_id=external_id)
+    length = request.META.get("CONTENT_LENGTH")
+    try:
+        stored = documents.store_content(
+            broker=broker_of(request),
+            actor=actor_of(request),
+            document=document,
+            stream=request,
+            content_type=request.content_type or None,
+            length=int(length) if length else None,
+        )
+    except Document.DoesNotExist:  # deleted while the body arrived
+        raise Http404 from None
+    return {"size": stored.size, "sha256": stored.sha256, "content_type": stored.content_type}
+
+
+@portfolio.get(
+    "/documents/{external_id}/content",
+    response={200: None, **ERRORS},
+    tags=["documents"],
+    openapi_extra={
+        # 200 as a number, as the router keys its own answers: a string "200" would be a second key
+        "responses": {200: {"description": "the file, as a download", "content": _CONTENT_TYPES}}
+    },
+)
+def get_document_content(request: ApiRequest, external_id: str = ExternalId) -> FileResponse:
+    """The document's file as an attachment; 404 until it has arrived."""
+    document = get_object_or_404(broker_of(request).documents, external_id=external_id)
+    try:
+        handle = documents.open_content(document)
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=documents.download_name(document),
+        content_type=document.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @portfolio.get("/staff", response={200: schemas.StaffPage, **ERRORS}, tags=["staff"])

@@ -29,6 +29,7 @@ ACTIONS: dict[str, Promise] = {
     "broker.logo_set": _("Logo uploaded"),
     "broker.webhook_removed": _("Webhook removed"),
     "broker.webhook_set": _("Webhook set"),
+    "documents.content": _("Document file received"),
     "grant.copied": _("Grant copied"),
     "grant.created": _("Grant created"),
     "grant.deleted": _("Grant deleted"),
@@ -57,6 +58,7 @@ SECTIONS: dict[str, Promise] = {
     "customers": _("Customer"),
     "contracts": _("Contract"),
     "claims": _("Claim"),
+    "documents": _("Document"),
 }
 OUTCOMES: dict[str, Promise] = {
     "created": _("created"),

@@ -239,15 +239,22 @@ MEDIA_ROOT = DATA_DIR / "media"
 UPLOAD_ROOT = DATA_DIR / "uploads"
 UPLOAD_MAX_FILES = 20
 UPLOAD_MAX_BYTES = 35 * 1024 * 1024  # all files of one submission together
+# The AMS's documents (portfolio/documents.py): every access goes through storages["documents"], so
+# object storage replaces this directory by these settings alone. Never served by the web server.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "documents", "directory_permissions_mode": 0o700},
+    },
 }
 
 # Request bodies: the batch import takes up to 64 MiB (api-v1.md); everything else far less.
 IMPORT_MAX_BYTES = 64 * 1024 * 1024
 IMPORT_MAX_OBJECTS = 50_000
 API_MAX_BYTES = 1024 * 1024
+DOCUMENT_MAX_BYTES = 100 * 1024 * 1024  # one document's file, PUT /documents/{id}/content (api-v1.md)
 # API rate limits (api/throttle.py), counted in the default cache: requests per token, and requests
 # without a valid token per client address. "off" turns one off.
 API_RATE = env_rate("EINBLICK_API_RATE", "600/m")

@@ -54,6 +54,12 @@ class TooLarge(DomainError):
     status = 413
 
 
+class UnsupportedType(DomainError):
+    """A body of a media type that is not accepted here (HTTP 415)."""
+
+    status = 415
+
+
 @dataclass
 class ErrorList:
     """Collects FieldErrors while a service validates many things at once."""

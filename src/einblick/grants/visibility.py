@@ -13,7 +13,16 @@ from typing import TypedDict
 from django.db.models import Q, QuerySet
 
 from einblick.grants.models import Grant
-from einblick.portfolio.models import Claim, Contract, ContractStatus, Customer, Line, RiskLocation
+from einblick.portfolio.models import (
+    Claim,
+    Contract,
+    ContractStatus,
+    Customer,
+    Document,
+    DocumentKeyword,
+    Line,
+    RiskLocation,
+)
 
 NOTHING = Q(pk__in=[])
 # Options that match a status as it is (visibility.md §1); ANTRAG, POLICE and EIGEN look at dates.
@@ -90,6 +99,31 @@ def claims_q(grant: Grant) -> Q:
     )
 
 
+def documents_q(grant: Grant) -> Q:
+    """§4: a document whose file has arrived, with at least one of the grant's keywords (exactly as
+    sent), on a visible contract, on a visible claim, or on one of the grant's customers alone. A
+    document that names a contract and a claim needs both visible."""
+    if not grant.document_keywords:
+        return NOTHING
+    keyworded = DocumentKeyword.objects.filter(
+        broker_id=grant.broker_id, keyword__in=grant.document_keywords
+    ).values("document_id")
+    on_contract = Q(contract__isnull=True) | Q(
+        contract_id__in=Contract.objects.filter(contracts_q(grant)).values("pk")
+    )
+    on_claim = Q(claim__isnull=True)
+    if grant.claims:
+        on_claim |= Q(claim_id__in=Claim.objects.filter(claims_q(grant)).values("pk"))
+    return (
+        Q(broker_id=grant.broker_id)
+        & _of_grant_customers(grant)
+        & ~Q(stored="")
+        & Q(pk__in=keyworded)
+        & on_contract
+        & on_claim
+    )
+
+
 def customers(grant: Grant) -> QuerySet[Customer]:
     return Customer.objects.filter(customers_q(grant))
 
@@ -100,6 +134,10 @@ def contracts(grant: Grant) -> QuerySet[Contract]:
 
 def claims(grant: Grant) -> QuerySet[Claim]:
     return Claim.objects.filter(claims_q(grant))
+
+
+def documents(grant: Grant) -> QuerySet[Document]:
+    return Document.objects.filter(documents_q(grant))
 
 
 def risk_locations(grant: Grant) -> QuerySet[RiskLocation]:
@@ -160,6 +198,10 @@ def union_contracts(grants: Iterable[Grant]) -> QuerySet[Contract]:
 
 def union_claims(grants: Iterable[Grant]) -> QuerySet[Claim]:
     return Claim.objects.filter(_union(grants, claims_q))
+
+
+def union_documents(grants: Iterable[Grant]) -> QuerySet[Document]:
+    return Document.objects.filter(_union(grants, documents_q))
 
 
 def union_risk_location_contracts(grants: Iterable[Grant]) -> QuerySet[Contract]:

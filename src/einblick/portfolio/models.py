@@ -1,4 +1,4 @@
-"""The portfolio (Bestand): lines, customers, contracts with risk locations, claims."""
+"""The portfolio (Bestand): lines, customers, contracts with risk locations, claims, documents."""
 
 from __future__ import annotations
 
@@ -237,3 +237,74 @@ class ClaimStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} {self.changed_at:%Y-%m-%d}"
+
+
+class DocumentKind(models.TextChoices):
+    POLICY = "policy", _("Policy")
+    ENDORSEMENT = "endorsement", _("Endorsement")
+    INVOICE = "invoice", _("Premium invoice")
+    LETTER = "letter", _("Letter")
+    CLAIM = "claim", _("Claim settlement")
+    OTHER = "other", _("Other")
+
+
+class Document(Synced):
+    """A file the AMS publishes to the portal (domain.md §2): its metadata here, its bytes in the
+    "documents" storage under a random name (portfolio/documents.py). Attached to a customer, and
+    optionally to one of that customer's contracts or claims (the import keeps them in step)."""
+
+    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="documents", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="documents")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, null=True, blank=True, related_name="documents"
+    )
+    claim = models.ForeignKey(
+        Claim, on_delete=models.CASCADE, null=True, blank=True, related_name="documents"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    date = models.DateField(_("date"), null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=DocumentKind.choices)
+    # As the AMS sent them, for answering; visibility asks the DocumentKeyword rows.
+    keywords = models.JSONField(_("keywords"), default=list, blank=True)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)  # text.clean_file_name
+    # The file, once it has arrived: its storage name (random, never the AMS's), size, sha256, type.
+    stored = models.CharField(max_length=100, blank=True, default="", editable=False)
+    size = models.BigIntegerField(_("size"), null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, default="")
+    content_type = models.CharField(_("content type"), max_length=32, blank=True, default="")
+    file_at = models.DateTimeField(_("file arrived"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        constraints = [
+            models.UniqueConstraint(fields=["broker", "external_id"], name="document_unique_external_id"),
+            models.CheckConstraint(condition=Q(kind__in=DocumentKind.values), name="document_kind_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["broker", "customer"], name="document_broker_customer"),
+            models.Index(fields=["broker", "contract"], name="document_broker_contract"),
+            models.Index(fields=["broker", "claim"], name="document_broker_claim"),
+        ]
+
+
+class DocumentKeyword(models.Model):
+    """One keyword of a document, kept in step with Document.keywords by the import, so that
+    visibility asks "a keyword of the grant" in SQL (visibility.md §4)."""
+
+    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="+", db_index=False)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="keyword_rows")
+    keyword = models.CharField(_("keyword"), max_length=64)
+
+    class Meta:
+        verbose_name = _("document keyword")
+        verbose_name_plural = _("document keywords")
+        constraints = [
+            models.UniqueConstraint(fields=["document", "keyword"], name="document_keyword_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["broker", "keyword", "document"], name="document_keyword_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return self.keyword

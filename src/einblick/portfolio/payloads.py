@@ -34,7 +34,9 @@ ExternalId = Annotated[
         pattern=explain_pattern(EXTERNAL_ID_PATTERN, "must be 1–64 characters of A-Z a-z 0-9 . _ : -")
     ),
 ]
-READ_ONLY_FIELDS = frozenset({"external_id", "code", "created_at", "updated_at", "source"})
+READ_ONLY_FIELDS = frozenset(
+    {"external_id", "code", "created_at", "updated_at", "source", "size", "sha256", "content_type"}
+)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
@@ -293,3 +295,26 @@ class TariffAccountIn(Payload):
             ),
         ),
     ]
+
+
+# A document's keyword is one of the AMS's codes (POLICE, RECHNUNG, PORTAL): the characters of an
+# external id, compared exactly as sent (visibility.md §4).
+Keyword = Annotated[str, StringConstraints(pattern=EXTERNAL_ID_PATTERN)]
+# The AMS's name of the file: no path separators and no control characters; cleaned for display
+# (text.clean_file_name), never used as the name on disk.
+FILENAME_PATTERN = explain_pattern(
+    r"^[^/\\\x00-\x1f\x7f-\x9f]{1,255}$", "a file name without folders or control characters"
+)
+
+
+class DocumentIn(Payload):
+    """A document's metadata; its file goes to PUT /documents/{id}/content."""
+
+    customer: ExternalId
+    contract: ExternalId | None = None
+    claim: ExternalId | None = None
+    title: Name
+    date: Date = None
+    kind: Literal["policy", "endorsement", "invoice", "letter", "claim", "other"]
+    keywords: Annotated[list[Keyword], Field(max_length=50)] = []
+    filename: Annotated[str, StringConstraints(max_length=255, pattern=FILENAME_PATTERN)] | None = None

@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import os
 import re
-import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from django.http import FileResponse, Http404
 from einblick.errors import FieldError, Invalid, TooLarge
 from einblick.errors import messages as M
 from einblick.processes.models import Attachment
+from einblick.text import clean_file_name as clean_name
 
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 EXTENSIONS = {
@@ -46,18 +46,6 @@ def sniff(head: bytes) -> str | None:
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     return None
-
-
-def clean_name(name: str) -> str:
-    """The sender's file name as a safe display name: no directories, no control or separator
-    characters, at most 120 characters (the extension kept)."""
-    name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
-    name = re.sub(r'[<>:"|?*\s]+', " ", name).strip(" .")
-    stem, dot, ext = name.rpartition(".")
-    if dot and len(ext) <= 10:
-        return (stem[: 119 - len(ext)].strip() or "datei") + "." + ext
-    return name[:120] or "datei"
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Schema
 
 from einblick.api.schemas.common import local_time, text_or_none
-from einblick.api.schemas.portfolio import ClaimOut
+from einblick.api.schemas.portfolio import ClaimOut, DocumentOut
 from einblick.brokers.models import StaffMember
 from einblick.grants.services import as_payload
 from einblick.portfolio.models import Customer
@@ -88,6 +88,7 @@ class ViewOut(Schema):
     customers: list[ViewCustomerOut]
     contracts: list[dict[str, Any]]
     claims: list[ClaimOut]
+    documents: list[DocumentOut]
     permissions: PermissionsOut
     clerk: ClerkOut | None
 

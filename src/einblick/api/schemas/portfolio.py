@@ -25,7 +25,7 @@ from einblick.brokers.models import StaffMember, TariffAccount
 from einblick.errors import FieldError
 from einblick.portfolio import payloads
 from einblick.portfolio.importing import BatchResult
-from einblick.portfolio.models import Claim, Contract, Customer, Line
+from einblick.portfolio.models import Claim, Contract, Customer, Document, Line
 
 
 class RiskLocationOut(Address):
@@ -76,6 +76,26 @@ class ClaimOut(Stamps):
     amount_paid: str | None
 
 
+class DocumentOut(Stamps):
+    customer: str
+    contract: str | None
+    claim: str | None
+    title: str
+    date: date | None
+    kind: str
+    keywords: list[str]
+    filename: str | None
+    size: int | None = Field(description="bytes; null until the file has arrived")
+    sha256: str | None = Field(description="hex; null until the file has arrived")
+    content_type: str | None = Field(description="null until the file has arrived")
+
+
+class DocumentContentOut(Schema):
+    size: int
+    sha256: str
+    content_type: Literal["application/pdf", "image/jpeg", "image/png", "image/tiff"]
+
+
 class StaffOut(Stamps):
     name: str
     email: str
@@ -123,6 +143,10 @@ class ClaimPage(Page):
     items: list[ClaimOut]
 
 
+class DocumentPage(Page):
+    items: list[DocumentOut]
+
+
 class StaffPage(Page):
     items: list[StaffOut]
 
@@ -150,7 +174,8 @@ class ImportBatch(Schema):
     customers: dict[payloads.ExternalId, payloads.CustomerIn] = _KEYED
     contracts: dict[payloads.ExternalId, payloads.ContractIn] = _KEYED
     claims: dict[payloads.ExternalId, payloads.ClaimIn] = _KEYED
-    delete: dict[Literal["customers", "contracts", "claims"], list[payloads.ExternalId]] = {}
+    documents: dict[payloads.ExternalId, payloads.DocumentIn] = _KEYED
+    delete: dict[Literal["customers", "contracts", "claims", "documents"], list[payloads.ExternalId]] = {}
 
 
 def customer_out(c: Customer) -> dict[str, Any]:
@@ -253,6 +278,25 @@ def claim_out(k: Claim) -> dict[str, Any]:
         "description": text_or_none(k.description),
         "amount_reserved": money(k.amount_reserved),
         "amount_paid": money(k.amount_paid),
+    }
+
+
+def document_out(d: Document) -> dict[str, Any]:
+    """Needs select_related("customer", "contract", "claim")."""
+    arrived = bool(d.stored)
+    return {
+        **stamps_of(d),
+        "customer": d.customer.external_id,
+        "contract": d.contract.external_id if d.contract else None,
+        "claim": d.claim.external_id if d.claim else None,
+        "title": d.title,
+        "date": d.date,
+        "kind": d.kind,
+        "keywords": d.keywords,
+        "filename": text_or_none(d.filename),
+        "size": d.size if arrived else None,
+        "sha256": d.sha256 if arrived else None,
+        "content_type": d.content_type if arrived else None,
     }
 
 

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage, storages
 from django.utils import timezone
 
 from einblick.config import env
@@ -59,8 +60,13 @@ class Outcome:
 
 
 def roots() -> dict[str, Path]:
-    """Where uploaded files live, by their folder in the backup."""
-    return {"uploads": Path(settings.UPLOAD_ROOT), "media": Path(settings.MEDIA_ROOT)}
+    """Where uploaded files live, by their folder in the backup. The documents' files when their
+    storage is a directory here; object storage keeps (and backs up) its files itself."""
+    found = {"uploads": Path(settings.UPLOAD_ROOT), "media": Path(settings.MEDIA_ROOT)}
+    documents = storages["documents"]
+    if isinstance(documents, FileSystemStorage):
+        found["documents"] = Path(documents.location)
+    return found
 
 
 # --- backup ----------------------------------------------------------------------------------------

@@ -31,10 +31,13 @@ from einblick.portfolio.models import (
     ClaimStatusChange,
     Contract,
     Customer,
+    Document,
+    DocumentKeyword,
     Line,
     LineGroup,
     RiskLocation,
 )
+from einblick.text import clean_file_name
 
 
 def apply(broker: Broker, data: Mapping[str, Any]) -> BatchResult:
@@ -159,6 +162,7 @@ def _write_contracts(batch: Batch, section: Section, valid: dict[str, Any]) -> N
     created, updated = sync(batch, section, rows, children=locations, load_children=_load_risk_locations)
     moved = [pk for k, (pk, old) in updated.items() if old["customer_id"] != rows[k]["customer_id"]]
     _move_claims_along(batch, moved)
+    _move_documents_along(batch, "contract", moved)
     _regrouped(moved)
     for chunk in chunks(pk for pk, _ in updated.values()):
         RiskLocation.objects.filter(contract_id__in=chunk).delete()
@@ -191,8 +195,26 @@ def _move_claims_along(batch: Batch, contract_pks: list[int]) -> None:
     claims lose their fingerprint (the AMS did not send them so), and are counted with the contract."""
     new_customer = Contract.objects.filter(pk=OuterRef("contract_id")).values("customer_id")[:1]
     for chunk in chunks(contract_pks):
-        Claim.objects.filter(broker=batch.broker, contract_id__in=chunk).exclude(
-            customer_id=F("contract__customer_id")
+        moved = list(
+            Claim.objects.filter(broker=batch.broker, contract_id__in=chunk)
+            .exclude(customer_id=F("contract__customer_id"))
+            .values_list("pk", flat=True)
+        )
+        Claim.objects.filter(pk__in=moved).update(
+            customer_id=Subquery(new_customer), sync_hash="", updated_at=batch.now
+        )
+        _move_documents_along(batch, "claim", moved)
+
+
+def _move_documents_along(batch: Batch, attachment: str, pks: list[int]) -> None:
+    """Documents on a contract or claim that moved to another customer move with it (a document
+    belongs to the customer of what it is attached to), as claims move with their contract; they lose
+    their fingerprint. Documents of the same batch are applied afterwards and win."""
+    model = Contract if attachment == "contract" else Claim
+    new_customer = model.objects.filter(pk=OuterRef(f"{attachment}_id")).values("customer_id")[:1]
+    for chunk in chunks(pks):
+        Document.objects.filter(broker=batch.broker, **{f"{attachment}_id__in": chunk}).exclude(
+            customer_id=F(f"{attachment}__customer_id")
         ).update(customer_id=Subquery(new_customer), sync_hash="", updated_at=batch.now)
 
 
@@ -228,6 +250,11 @@ def _write_claims(batch: Batch, section: Section, valid: dict[str, Any]) -> None
             "amount_paid": p.amount_paid,
         }
     created, updated = sync(batch, section, rows)
+    _move_documents_along(
+        batch,
+        "claim",
+        [pk for k, (pk, old) in updated.items() if old["customer_id"] != rows[k]["customer_id"]],
+    )
     steps = [(pk, rows[k]["status"]) for k, pk in created.items()]
     moved = {k: pk for k, (pk, old) in updated.items() if old["status"] != rows[k]["status"]}
     steps += [(pk, rows[k]["status"]) for k, pk in moved.items()]
@@ -243,6 +270,59 @@ def _write_claims(batch: Batch, section: Section, valid: dict[str, Any]) -> None
     )
 
 
+def _write_documents(batch: Batch, section: Section, valid: dict[str, Any]) -> None:
+    """A document's contract and claim belong to its customer. Replacing the metadata keeps the file;
+    the keyword rows follow the keywords."""
+    customers = lookup(batch.broker, Customer, (p.customer for p in valid.values()))
+    attached = {
+        "contract": lookup(
+            batch.broker, Contract, (p.contract for p in valid.values() if p.contract), "customer_id"
+        ),
+        "claim": lookup(batch.broker, Claim, (p.claim for p in valid.values() if p.claim), "customer_id"),
+    }
+    rows = {}
+    for k, p in valid.items():
+        if p.customer not in customers:
+            batch.reject("documents", k, "customer", msg=batch.missing("customers", p.customer))
+            continue
+        ids: dict[str, int | None] = {"contract": None, "claim": None}
+        for name, found in attached.items():
+            key = getattr(p, name)
+            if not key:
+                continue
+            if key not in found:
+                batch.reject("documents", k, name, msg=batch.missing(f"{name}s", key))
+                break
+            ids[name], owner = found[key]
+            if owner != customers[p.customer]:
+                batch.reject("documents", k, name, msg=f"{name} {key} belongs to another customer")
+                break
+        else:
+            rows[k] = {
+                "customer_id": customers[p.customer],
+                "contract_id": ids["contract"],
+                "claim_id": ids["claim"],
+                "title": p.title,
+                "date": p.date,
+                "kind": p.kind,
+                "keywords": p.keywords,
+                "filename": clean_file_name(p.filename) if p.filename else "",
+            }
+    created, updated = sync(batch, section, rows)
+    rekeyed = {k: pk for k, (pk, old) in updated.items() if old["keywords"] != rows[k]["keywords"]}
+    for chunk in chunks(rekeyed.values()):
+        DocumentKeyword.objects.filter(document_id__in=chunk).delete()
+    written = {**created, **rekeyed}
+    insert(
+        DocumentKeyword,
+        [
+            {"broker_id": batch.broker.pk, "document_id": pk, "keyword": keyword}
+            for k, pk in written.items()
+            for keyword in dict.fromkeys(rows[k]["keywords"])
+        ],
+    )
+
+
 _WRITERS = {
     "staff": _write_staff,
     "lines": _write_lines,
@@ -250,6 +330,7 @@ _WRITERS = {
     "customers": _write_customers,
     "contracts": _write_contracts,
     "claims": _write_claims,
+    "documents": _write_documents,
 }
 
 

@@ -10,8 +10,8 @@ from typing import Any, Literal
 from einblick.errors import ErrorList, FieldError, Invalid
 
 Mode = Literal["atomic", "partial"]
-SECTIONS = ("staff", "lines", "tariff_accounts", "customers", "contracts", "claims")
-DELETABLE = ("customers", "contracts", "claims")
+SECTIONS = ("staff", "lines", "tariff_accounts", "customers", "contracts", "claims", "documents")
+DELETABLE = ("customers", "contracts", "claims", "documents")
 
 
 def _counts() -> dict[str, int]:

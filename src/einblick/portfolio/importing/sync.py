@@ -19,7 +19,7 @@ from einblick.errors import ErrorList, clean_message
 from einblick.portfolio import payloads
 from einblick.portfolio.importing.shape import SECTIONS, BatchResult
 from einblick.portfolio.importing.sql import chunks, insert, lookup
-from einblick.portfolio.models import Claim, Contract, Customer, Line
+from einblick.portfolio.models import Claim, Contract, Customer, Document, Line
 
 ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "staff": TypeAdapter(payloads.StaffIn),
@@ -28,6 +28,7 @@ ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "customers": TypeAdapter(payloads.CustomerIn),
     "contracts": TypeAdapter(payloads.ContractIn),
     "claims": TypeAdapter(payloads.ClaimIn),
+    "documents": TypeAdapter(payloads.DocumentIn),
 }
 MODELS: dict[str, type[models.Model]] = {
     "staff": StaffMember,
@@ -36,8 +37,9 @@ MODELS: dict[str, type[models.Model]] = {
     "customers": Customer,
     "contracts": Contract,
     "claims": Claim,
+    "documents": Document,
 }
-NOUNS = {"lines": "line", "customers": "customer", "contracts": "contract"}
+NOUNS = {"lines": "line", "customers": "customer", "contracts": "contract", "claims": "claim"}
 BAD_ID = "external id must be 1–64 characters of A-Z a-z 0-9 . _ : -"
 
 # Part of every fingerprint: bump it when validation or storage rules change, and every object
