@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pypdf
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -11,6 +12,8 @@ from django.test import Client
 from einblick.accounts.models import User
 from einblick.grants import visibility
 from einblick.grants.models import Grant
+from einblick.portfolio.documents import open_content
+from einblick.portfolio.models import Document
 
 KLARA = "klara.muster@example.org"
 
@@ -56,3 +59,30 @@ def test_running_the_demo_twice_keeps_one_of_each_grant(demo):
 
     assert Grant.objects.filter(name="Familie Muster").count() == 1
     assert Grant.objects.filter(name="Musterfirma GmbH").count() == 1
+
+
+def test_the_demo_publishes_pdfs_the_familys_grant_shows_except_on_the_hidden_liability_contract(
+    documents_dir, demo
+):
+    """Issue 16, item 7: Klara's Postfach holds the policies of HRV and KFZ and an invoice; the policy
+    on her private liability contract (HPV, hidden by the grant) is not shown."""
+    grant = Grant.objects.get(name="Familie Muster")
+
+    shown = {d.external_id: d for d in visibility.documents(grant)}
+
+    assert set(shown) == {"D-3001", "D-3002", "D-3003"}
+    assert {d.kind for d in shown.values()} == {"policy", "invoice"}
+    hidden = Document.objects.get(external_id="D-3004")
+    assert hidden.contract.line.code == "HPV" and hidden.stored  # it has its file, and stays hidden
+    with open_content(shown["D-3001"]) as handle:
+        text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(handle.read())).pages)
+    assert "Versicherungsschein Hausrat 2024" in text and "HR-4711" in text
+
+
+def test_running_the_demo_again_keeps_each_documents_file(documents_dir, demo):
+    before = dict(Document.objects.values_list("external_id", "sha256"))
+
+    call_command("demo", stdout=io.StringIO())
+
+    assert dict(Document.objects.values_list("external_id", "sha256")) == before
+    assert all(before.values())

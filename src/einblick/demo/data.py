@@ -225,4 +225,40 @@ def batch() -> dict[str, Any]:
                 "amount_paid": "180.00",
             },
         },
+        # Published with the keyword PORTAL, which the grant "Familie Muster" shares: the policies of
+        # the household (HRV) and the car (KFZ), and an invoice to Klara; the policy of her private
+        # liability (HPV) hangs on a contract that grant hides, so it stays hidden too.
+        "documents": {
+            "D-3001": _document(
+                "K-1001", "V-2001", "Versicherungsschein Hausrat 2024", "2024-01-10", "policy"
+            ),
+            "D-3002": _document(
+                "K-1001", "V-2004", "Versicherungsschein Motorroller", "2023-04-01", "policy"
+            ),
+            "D-3003": _document(
+                "K-1001",
+                None,
+                "Beitragsrechnung 2025",
+                "2025-01-02",
+                "invoice",
+                keywords=["RECHNUNG", "PORTAL"],
+            ),
+            "D-3004": _document(
+                "K-1001", "V-2003", "Versicherungsschein Privathaftpflicht", "2022-01-01", "policy"
+            ),
+        },
+    }
+
+
+def _document(
+    customer: str, contract: str | None, title: str, day: str, kind: str, keywords: list[str] | None = None
+) -> dict[str, Any]:
+    return {
+        "customer": customer,
+        "contract": contract,
+        "title": title,
+        "date": day,
+        "kind": kind,
+        "keywords": keywords or ["POLICE", "PORTAL"],
+        "filename": f"{title.lower().replace(' ', '-')}.pdf",
     }

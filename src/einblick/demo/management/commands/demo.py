@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import secrets
 from typing import Any
 
@@ -19,7 +20,10 @@ from einblick.grants.payloads import GrantIn
 from einblick.grants.services import create_grant
 from einblick.office.brokers import create_broker
 from einblick.office.members import share
+from einblick.portfolio.documents import store_content
 from einblick.portfolio.importing import import_batch
+from einblick.portfolio.models import Document
+from einblick.processes import pdf
 
 SLUG = "muster"
 KLARA = "klara.muster@example.org"
@@ -33,6 +37,7 @@ GRANT = {
         "auto_contracts": True,
         "statuses": ["POLICE", "ANTRAG", "EIGEN"],
         "lines": ["HRV", "KFZ"],
+        "document_keywords": ["PORTAL"],
     },
     "actions": {
         "view": "private",
@@ -93,6 +98,7 @@ class Command(BaseCommand):
             if not broker.brand_color:  # the demo broker's colours frame its portal
                 Broker.objects.filter(pk=broker.pk).update(brand_color="#0f766e", accent_color="#b45309")
             result = import_batch(broker=broker, actor=None, data=batch())
+            _publish_document_files(broker)
             operator_password = self._password("operator@einblick.example", superuser=True)
             staff_password = self._password(
                 "max@muster-makler.example", first_name="Max", last_name="Betreuer"
@@ -107,6 +113,9 @@ class Command(BaseCommand):
             grant = broker.grants.filter(name=GRANT["name"]).first()
             if grant is None:
                 grant = create_grant(broker=broker, actor=None, data=GrantIn.model_validate(GRANT))
+            if not grant.document_keywords:  # a demo made before documents existed
+                grant.document_keywords = GRANT["share"]["document_keywords"]
+                grant.save(update_fields=["document_keywords"])
             share(grant=grant, actor=None, email=KLARA)
             business = broker.grants.filter(name=BUSINESS_GRANT["name"]).first() or create_grant(
                 broker=broker, actor=None, data=GrantIn.model_validate(BUSINESS_GRANT)
@@ -174,3 +183,22 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
         return password
+
+
+def _publish_document_files(broker: Broker) -> None:
+    """Each demo document's file: a small PDF of its title and data, made here (once: a document that
+    has its file keeps it)."""
+    for document in Document.objects.filter(broker=broker, stored="").select_related("contract"):
+        rows = [("Dokument", document.title), ("Datum", f"{document.date:%d.%m.%Y}" if document.date else "")]
+        if document.contract:
+            rows.append(("Vertrag", f"{document.contract.number} – {document.contract.risk}"))
+        rows.append(("Hinweis", "Ein Beispieldokument der Demo von Einblick."))
+        content = pdf.report(document.title, rows)
+        store_content(
+            broker=broker,
+            actor=None,
+            document=document,
+            stream=io.BytesIO(content),
+            content_type="application/pdf",
+            length=len(content),
+        )
