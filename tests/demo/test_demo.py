@@ -73,7 +73,8 @@ def test_the_demo_publishes_pdfs_the_familys_grant_shows_except_on_the_hidden_li
     assert set(shown) == {"D-3001", "D-3002", "D-3003"}
     assert {d.kind for d in shown.values()} == {"policy", "invoice"}
     hidden = Document.objects.get(external_id="D-3004")
-    assert hidden.contract.line.code == "HPV" and hidden.stored  # it has its file, and stays hidden
+    assert hidden.contract is not None and hidden.contract.line.code == "HPV"
+    assert hidden.stored  # it has its file, and stays hidden
     with open_content(shown["D-3001"]) as handle:
         text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(handle.read())).pages)
     assert "Versicherungsschein Hausrat 2024" in text and "HR-4711" in text

@@ -114,7 +114,7 @@ class Command(BaseCommand):
             if grant is None:
                 grant = create_grant(broker=broker, actor=None, data=GrantIn.model_validate(GRANT))
             if not grant.document_keywords:  # a demo made before documents existed
-                grant.document_keywords = GRANT["share"]["document_keywords"]
+                grant.document_keywords = ["PORTAL"]
                 grant.save(update_fields=["document_keywords"])
             share(grant=grant, actor=None, email=KLARA)
             business = broker.grants.filter(name=BUSINESS_GRANT["name"]).first() or create_grant(
