@@ -449,7 +449,12 @@ def test_a_postgresql_restore_without_pg_restore_prints_the_command_that_finishe
     refused(done, "The files and keys are restored, the database is not: pg_restore is not installed")
     command = done.stderr.split("and run\n")[1].splitlines()[0].strip()
     assert command.startswith("pg_restore --no-owner --no-privileges") and command.endswith("database.pgdump")
-    assert sorted(os.listdir(tmp_path / "restored")) == ["einblick_mfa_key", "secret_key", "static"]
+    assert sorted(os.listdir(tmp_path / "restored")) == [
+        "documents",
+        "einblick_mfa_key",
+        "secret_key",
+        "static",
+    ]
     finished = subprocess.run(shlex.split(command), capture_output=True, text=True, check=False)  # noqa: S603
     assert finished.returncode == 0, finished.stderr
     assert einblick(restored_env, "migrate", "--check").returncode == 0
