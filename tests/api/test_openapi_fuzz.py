@@ -5,7 +5,7 @@ refused for a rule it does not state (tests/api/schemathesis_hooks.py: only unkn
 rules across fields may be refused). On the database of the suite's run: SQLite, or a new PostgreSQL
 database when the suite runs on PostgreSQL.
 
-Bounded for CI (EINBLICK_FUZZ_EXAMPLES, default 25 examples per operation and phase); the README gives
+Bounded for CI (EINBLICK_FUZZ_EXAMPLES, default 15 examples per operation and phase); the README gives
 the figures of a longer run and how to repeat it."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def test_schemathesis_finds_nothing(tmp_path, database_url):
     )
     einblick(env, "migrate", "--verbosity", "0")
     token = demo_logins(einblick(env, "demo").stdout).token
-    examples = int(os.environ.get("EINBLICK_FUZZ_EXAMPLES", "25"))
+    examples = int(os.environ.get("EINBLICK_FUZZ_EXAMPLES", "15"))
     process, base = start_serve(env, tmp_path / "serve.log", workers=2)
     try:
         done = subprocess.run(  # noqa: S603 - the schemathesis of this virtualenv
